@@ -94,3 +94,15 @@ pub fn read_all(fd: &impl AsFd, len: u64) -> std::io::Result<Vec<u8>> {
     }
     Ok(buf)
 }
+
+/// Whether `fd` is a memfd sealed against writing and shrinking, holding at least `len`
+/// bytes: only such a region is safe to hand to another task.
+pub fn is_sealed_region(fd: &impl AsFd, len: u64) -> bool {
+    let Ok(seals) = fs::fcntl_get_seals(fd) else {
+        return false;
+    };
+    if !seals.contains(SealFlags::WRITE | SealFlags::SHRINK) {
+        return false;
+    }
+    fs::fstat(fd).is_ok_and(|st| st.st_size as u64 >= len)
+}
