@@ -4,9 +4,12 @@
 //! packet may be (a long listing from the kernel) travels in a sealed memfd instead, marked
 //! by a one-byte header; the receiver says how large a frame it accepts. Out-of-line
 //! message regions are memfds too ([`memfd`]).
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 
+mod inherit;
 pub mod memfd;
+
+pub use inherit::adopt_inherited_socket;
 
 use std::io::{IoSlice, IoSliceMut};
 use std::mem::MaybeUninit;
@@ -78,6 +81,11 @@ impl Channel {
         let addr = net::SocketAddrUnix::new(path)?;
         net::connect(&fd, &addr)?;
         Ok(Channel { fd })
+    }
+
+    /// Gives up the socket.
+    pub fn into_fd(self) -> OwnedFd {
+        self.fd
     }
 
     /// A connected pair (the kernel keeps one end and gives the other to a task it spawns).

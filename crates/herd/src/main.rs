@@ -1,0 +1,51 @@
+//! `herd`: one binary with a subcommand per server and tool.
+#![forbid(unsafe_code)]
+
+mod bench;
+mod kernel_cmd;
+mod paths;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+/// herd: a multi-server operating system in the design of the GNU Hurd, hosted on Linux.
+#[derive(Parser, Debug)]
+#[command(name = "herd", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run a node kernel (the broker that plays Mach) in the foreground.
+    Kernel(kernel_cmd::KernelArgs),
+    /// Run a benchmark and print its figures beside the baselines it measures.
+    Bench(bench::BenchArgs),
+    /// Internal: a peer process the benchmarks start (echo server, relay, herd server).
+    #[command(hide = true)]
+    BenchPeer(bench::peer::PeerArgs),
+}
+
+fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("HERD_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    if let Err(e) = run(cli) {
+        eprintln!("herd: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Kernel(a) => kernel_cmd::run(a),
+        Command::Bench(a) => bench::run(a),
+        Command::BenchPeer(a) => bench::peer::run(a),
+    }
+}
