@@ -8,7 +8,9 @@ use herd_wire::frame::{
 use herd_wire::message::PortDescriptor;
 use herd_wire::{Disposition, KernError, PortName, RightKind};
 
-use crate::objects::{ConnId, DeadNameRequest, KRight, Port, PortSet, Receiver, TaskId, QLIMIT_MAX};
+use crate::objects::{
+    ConnId, DeadNameRequest, KRight, Port, PortSet, Receiver, TaskId, QLIMIT_MAX,
+};
 use crate::space::{Entry, RightKindExt, MAX_UREFS};
 use crate::state::{Action, Kernel, RecvTarget, SpawnOrder, Wait};
 
@@ -16,7 +18,12 @@ type CallResult = Result<CallValue, KernError>;
 
 impl Kernel {
     /// Runs a call; `None` when the answer comes later (spawn).
-    pub(crate) fn port_call(&mut self, conn: ConnId, task: TaskId, call: PortCall) -> Option<CallResult> {
+    pub(crate) fn port_call(
+        &mut self,
+        conn: ConnId,
+        task: TaskId,
+        call: PortCall,
+    ) -> Option<CallResult> {
         Some(match call {
             PortCall::Allocate(kind) => self.allocate(task, kind),
             PortCall::Deallocate(name) => self.deallocate(task, name),
@@ -40,14 +47,12 @@ impl Kernel {
                 notify_disposition,
             } => self.request_notification(task, name, kind, sync, notify, notify_disposition),
             PortCall::SetQlimit { name, limit } => self.set_qlimit(task, name, limit),
-            PortCall::SetMscount { name, mscount } => self
-                .receive_port(task, name)
-                .map(|p| {
-                    if let Some(port) = self.ports.get_mut(p) {
-                        port.mscount = mscount;
-                    }
-                    CallValue::Unit
-                }),
+            PortCall::SetMscount { name, mscount } => self.receive_port(task, name).map(|p| {
+                if let Some(port) = self.ports.get_mut(p) {
+                    port.mscount = mscount;
+                }
+                CallValue::Unit
+            }),
             PortCall::SetSeqno { name, seqno } => self.receive_port(task, name).map(|p| {
                 if let Some(port) = self.ports.get_mut(p) {
                     port.seqno = seqno;
@@ -71,7 +76,9 @@ impl Kernel {
     fn allocate(&mut self, task: TaskId, kind: AllocateKind) -> CallResult {
         let name = match kind {
             AllocateKind::Receive => {
-                let p = self.ports.insert_with(|g| Port::new(task, PortName::NULL, g));
+                let p = self
+                    .ports
+                    .insert_with(|g| Port::new(task, PortName::NULL, g));
                 let entry = Entry {
                     object: p,
                     urefs: 0,
@@ -140,7 +147,13 @@ impl Kernel {
         self.mod_refs(task, name, right, -1)
     }
 
-    fn mod_refs(&mut self, task: TaskId, name: PortName, right: RightKind, delta: i32) -> CallResult {
+    fn mod_refs(
+        &mut self,
+        task: TaskId,
+        name: PortName,
+        right: RightKind,
+        delta: i32,
+    ) -> CallResult {
         let e = self.lookup(task, name).ok_or(KernError::InvalidName)?;
         if right.0.count_ones() != 1 || right.contains(RightKind::DNREQUEST) {
             return Err(KernError::InvalidValue);
@@ -276,7 +289,9 @@ impl Kernel {
                     port.sorights += 1;
                     port.refs += 1;
                 }
-                Ok(CallValue::Name(self.copyout_right(task, KRight::SendOnce(p)).name))
+                Ok(CallValue::Name(
+                    self.copyout_right(task, KRight::SendOnce(p)).name,
+                ))
             }
             _ => Err(KernError::InvalidValue),
         }
@@ -398,7 +413,8 @@ impl Kernel {
         let so = if cancel {
             None
         } else {
-            match self.copyin_rights(task, &[PortDescriptor::send(notify, notify_disposition)])?[..] {
+            match self.copyin_rights(task, &[PortDescriptor::send(notify, notify_disposition)])?[..]
+            {
                 [KRight::SendOnce(so)] => Some(so),
                 _ => return Err(KernError::InvalidCapability),
             }
@@ -435,7 +451,9 @@ impl Kernel {
                 if e.rights.contains(RightKind::DEAD_NAME) {
                     // Already dead: tell at once, with the extra reference.
                     if let Some(so) = so {
-                        if let Some(x) = self.tasks.get_mut(task).and_then(|t| t.space.get_mut(name)) {
+                        if let Some(x) =
+                            self.tasks.get_mut(task).and_then(|t| t.space.get_mut(name))
+                        {
                             x.urefs = x.urefs.saturating_add(1);
                         }
                         self.notify_via(
@@ -539,7 +557,11 @@ impl Kernel {
     }
 
     fn task_names(&mut self, caller: TaskId, target: u64) -> CallResult {
-        let target = if target == 0 { caller } else { target as TaskId };
+        let target = if target == 0 {
+            caller
+        } else {
+            target as TaskId
+        };
         let caller_uid = self.tasks.get(caller).map_or(u32::MAX, |t| t.uid);
         let t = self.tasks.get(target).ok_or(KernError::InvalidTask)?;
         if caller_uid != 0 && caller_uid != t.uid {
@@ -557,7 +579,10 @@ impl Kernel {
         let mut info = NameInfo {
             name,
             rights: e.rights,
-            urefs: if e.rights.contains_any(RightKind::SEND | RightKind::DEAD_NAME) {
+            urefs: if e
+                .rights
+                .contains_any(RightKind::SEND | RightKind::DEAD_NAME)
+            {
                 e.urefs
             } else {
                 1

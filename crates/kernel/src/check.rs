@@ -24,7 +24,9 @@ impl Kernel {
         let mut in_transit: HashMap<PortIdx, PortIdx> = HashMap::new();
         for (tid, task) in self.tasks.iter() {
             for (name, e) in task.space.iter() {
-                if e.rights.contains_any(RightKind::SEND | RightKind::SEND_ONCE | RightKind::RECEIVE) {
+                if e.rights
+                    .contains_any(RightKind::SEND | RightKind::SEND_ONCE | RightKind::RECEIVE)
+                {
                     let c = counts.entry(e.object).or_default();
                     c.refs += 1;
                     if e.rights.contains(RightKind::SEND) {
@@ -108,7 +110,9 @@ impl Kernel {
             };
             let want = counts.remove(&idx).unwrap_or_default();
             if got != want {
-                return Err(format!("port {idx}: kernel counts {got:?}, recount {want:?}"));
+                return Err(format!(
+                    "port {idx}: kernel counts {got:?}, recount {want:?}"
+                ));
             }
             if port.is_dead() && port.refs == 0 {
                 return Err(format!("port {idx}: dead with no references but not freed"));
@@ -121,7 +125,11 @@ impl Kernel {
                 _ => {}
             }
             if let Some(s) = port.pset {
-                if !self.sets.get(s).is_some_and(|set| set.members.contains(&idx)) {
+                if !self
+                    .sets
+                    .get(s)
+                    .is_some_and(|set| set.members.contains(&idx))
+                {
                     return Err(format!("port {idx}: set {s} does not list it"));
                 }
             }

@@ -46,7 +46,12 @@ impl Driver {
             epoll::EventFlags::IN,
         )?;
         if let Some(s) = &stop {
-            epoll::add(&epoll, s, epoll::EventData::new_u64(STOP), epoll::EventFlags::IN)?;
+            epoll::add(
+                &epoll,
+                s,
+                epoll::EventData::new_u64(STOP),
+                epoll::EventFlags::IN,
+            )?;
         }
         Ok(Driver {
             kernel: Kernel::new(Instant::now(), rustix::process::getuid().as_raw()),
@@ -208,8 +213,7 @@ impl Driver {
                             // A task that does not read its answers (or is gone) is dropped.
                             tracing::debug!(conn, %e, "send failed; closing");
                             self.drop_conn(conn);
-                            self.kernel
-                                .handle(Instant::now(), Input::Closed { conn });
+                            self.kernel.handle(Instant::now(), Input::Closed { conn });
                         }
                     }
                     Action::Close { conn } => self.drop_conn(conn),

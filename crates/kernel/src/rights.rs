@@ -50,13 +50,15 @@ impl Kernel {
             return Some(entry);
         }
         let p = entry.object;
-        let urefs = if entry.rights.contains(RightKind::SEND) {
-            self.ports.get_mut(p).map(|port| port.srights -= 1);
-            entry.urefs
-        } else {
-            self.ports.get_mut(p).map(|port| port.sorights -= 1);
-            1
-        };
+        let is_send = entry.rights.contains(RightKind::SEND);
+        if let Some(port) = self.ports.get_mut(p) {
+            if is_send {
+                port.srights -= 1;
+            } else {
+                port.sorights -= 1;
+            }
+        }
+        let urefs = if is_send { entry.urefs } else { 1 };
         let space = &mut self.tasks.get_mut(task)?.space;
         space.unindex_port(name);
         let e = space.get_mut(name)?;
@@ -95,7 +97,13 @@ impl Kernel {
     }
 
     /// Sends a notification through the send-once right `so` (consuming it).
-    pub(crate) fn notify_via(&mut self, so: NotifyRight, id: u32, data: Vec<u8>, ports: Vec<KRight>) {
+    pub(crate) fn notify_via(
+        &mut self,
+        so: NotifyRight,
+        id: u32,
+        data: Vec<u8>,
+        ports: Vec<KRight>,
+    ) {
         let msg = KMsg {
             id,
             dest: KRight::SendOnce(so),
@@ -168,10 +176,7 @@ impl Kernel {
         e.rights = e.rights.without(rights);
         if e.rights.is_empty() {
             t.space.remove(name);
-        } else if !e
-            .rights
-            .contains_any(RightKind::SEND | RightKind::RECEIVE)
-        {
+        } else if !e.rights.contains_any(RightKind::SEND | RightKind::RECEIVE) {
             t.space.unindex_port(name);
         }
     }
@@ -416,7 +421,11 @@ impl Kernel {
     }
 
     /// What a receive target is, for a task's name.
-    pub(crate) fn recv_target(&mut self, task: TaskId, name: PortName) -> Result<RecvTarget, KernError> {
+    pub(crate) fn recv_target(
+        &mut self,
+        task: TaskId,
+        name: PortName,
+    ) -> Result<RecvTarget, KernError> {
         let e = self.lookup(task, name).ok_or(KernError::RcvInvalidName)?;
         if e.rights.contains(RightKind::PORT_SET) {
             return Ok(RecvTarget::Set(e.object));

@@ -9,7 +9,9 @@
 use std::os::fd::OwnedFd;
 
 use herd_wire::message::PortDescriptor;
-use herd_wire::{Disposition, KernError, Message, MessageHeader, PortName, ReceivedRight, RightKind};
+use herd_wire::{
+    Disposition, KernError, Message, MessageHeader, PortName, ReceivedRight, RightKind,
+};
 
 use crate::objects::{KMsg, KRight, PortIdx, Receiver, TaskId};
 use crate::space::{Entry, RightKindExt, MAX_UREFS};
@@ -80,10 +82,9 @@ impl Kernel {
                     Some(i) => i,
                     None => {
                         let entry = self.lookup(task, d.name).ok_or(slot.invalid())?;
-                        let port_dead = entry
-                            .rights
-                            .contains_any(RightKind::SEND | RightKind::SEND_ONCE | RightKind::RECEIVE)
-                            && self.is_dead(entry.object);
+                        let port_dead = entry.rights.contains_any(
+                            RightKind::SEND | RightKind::SEND_ONCE | RightKind::RECEIVE,
+                        ) && self.is_dead(entry.object);
                         drafts.push(Draft {
                             name: d.name,
                             entry,
@@ -333,7 +334,10 @@ impl Kernel {
                 });
             }
         }
-        Ok(taken.into_iter().map(|r| r.unwrap_or(KRight::Null)).collect())
+        Ok(taken
+            .into_iter()
+            .map(|r| r.unwrap_or(KRight::Null))
+            .collect())
     }
 
     /// Gives a right to `task`, returning its name there and the kind received.

@@ -16,7 +16,15 @@ use sim::Sim;
 enum Op {
     Allocate(u8, u8),
     Make(u8, u16, bool),
-    Send { task: u8, dest: u16, dest_disp: u8, reply: u16, reply_disp: u8, body: Vec<(u16, u8)>, timeout0: bool },
+    Send {
+        task: u8,
+        dest: u16,
+        dest_disp: u8,
+        reply: u16,
+        reply_disp: u8,
+        body: Vec<(u16, u8)>,
+        timeout0: bool,
+    },
     Receive(u8, u16),
     Deallocate(u8, u16),
     ModRefs(u8, u16, u8, i8),
@@ -41,20 +49,24 @@ fn op() -> impl Strategy<Value = Op> {
             proptest::collection::vec((any::<u16>(), 14u8..23), 0..4),
             any::<bool>()
         )
-            .prop_map(|(task, dest, dest_disp, reply, reply_disp, body, timeout0)| Op::Send {
-                task,
-                dest,
-                dest_disp,
-                reply,
-                reply_disp,
-                body,
-                timeout0
-            }),
+            .prop_map(
+                |(task, dest, dest_disp, reply, reply_disp, body, timeout0)| Op::Send {
+                    task,
+                    dest,
+                    dest_disp,
+                    reply,
+                    reply_disp,
+                    body,
+                    timeout0
+                }
+            ),
         (any::<u8>(), any::<u16>()).prop_map(|(t, n)| Op::Receive(t, n)),
         (any::<u8>(), any::<u16>()).prop_map(|(t, n)| Op::Deallocate(t, n)),
-        (any::<u8>(), any::<u16>(), 0u8..5, -2i8..3).prop_map(|(t, n, r, d)| Op::ModRefs(t, n, r, d)),
+        (any::<u8>(), any::<u16>(), 0u8..5, -2i8..3)
+            .prop_map(|(t, n, r, d)| Op::ModRefs(t, n, r, d)),
         (any::<u8>(), any::<u16>()).prop_map(|(t, n)| Op::Destroy(t, n)),
-        (any::<u8>(), any::<u16>(), 0u8..3, any::<u16>(), 0u32..3).prop_map(|(t, n, k, m, s)| Op::Notify(t, n, k, m, s)),
+        (any::<u8>(), any::<u16>(), 0u8..3, any::<u16>(), 0u32..3)
+            .prop_map(|(t, n, k, m, s)| Op::Notify(t, n, k, m, s)),
         (any::<u8>(), any::<u16>(), any::<u16>()).prop_map(|(t, a, b)| Op::Move(t, a, b)),
         (any::<u8>(), any::<u16>(), 0u8..4).prop_map(|(t, n, l)| Op::Qlimit(t, n, l)),
         any::<u8>().prop_map(Op::Kill),
@@ -94,17 +106,31 @@ impl World {
             let (c, _) = s.spawn(root, vec![PortDescriptor::send(p, Disposition::MakeSend)]);
             conns.push(c);
         }
-        World { s, conns, busy: Vec::new() }
+        World {
+            s,
+            conns,
+            busy: Vec::new(),
+        }
     }
 
     fn settle(&mut self) {
-        let done: Vec<u64> = self.busy.iter().copied().filter(|c| self.s.take(*c).is_some()).collect();
+        let done: Vec<u64> = self
+            .busy
+            .iter()
+            .copied()
+            .filter(|c| self.s.take(*c).is_some())
+            .collect();
         self.busy.retain(|c| !done.contains(c));
     }
 
     fn task(&mut self, i: u8) -> Option<u64> {
         self.settle();
-        let free: Vec<u64> = self.conns.iter().copied().filter(|c| !self.busy.contains(c)).collect();
+        let free: Vec<u64> = self
+            .conns
+            .iter()
+            .copied()
+            .filter(|c| !self.busy.contains(c))
+            .collect();
         if free.is_empty() {
             return None;
         }
@@ -114,37 +140,76 @@ impl World {
     fn apply(&mut self, op: Op) {
         let Some(t) = (match &op {
             Op::Advance(_) => Some(0),
-            Op::Allocate(t, _) | Op::Make(t, _, _) | Op::Send { task: t, .. } | Op::Receive(t, _)
-            | Op::Deallocate(t, _) | Op::ModRefs(t, _, _, _) | Op::Destroy(t, _) | Op::Notify(t, _, _, _, _)
-            | Op::Move(t, _, _) | Op::Qlimit(t, _, _) | Op::Kill(t) => self.task(*t),
+            Op::Allocate(t, _)
+            | Op::Make(t, _, _)
+            | Op::Send { task: t, .. }
+            | Op::Receive(t, _)
+            | Op::Deallocate(t, _)
+            | Op::ModRefs(t, _, _, _)
+            | Op::Destroy(t, _)
+            | Op::Notify(t, _, _, _, _)
+            | Op::Move(t, _, _)
+            | Op::Qlimit(t, _, _)
+            | Op::Kill(t) => self.task(*t),
         }) else {
             return;
         };
         let s = &mut self.s;
         match op {
             Op::Allocate(_, k) => {
-                let kind = [AllocateKind::Receive, AllocateKind::PortSet, AllocateKind::DeadName][k as usize];
+                let kind = [
+                    AllocateKind::Receive,
+                    AllocateKind::PortSet,
+                    AllocateKind::DeadName,
+                ][k as usize];
                 s.call(t, PortCall::Allocate(kind)).unwrap();
             }
             Op::Make(_, n, once) => {
                 let name = pick(&names(s, t), n);
-                let disposition = if once { Disposition::MakeSendOnce } else { Disposition::MakeSend };
+                let disposition = if once {
+                    Disposition::MakeSendOnce
+                } else {
+                    Disposition::MakeSend
+                };
                 let _ = s.call(t, PortCall::MakeRight { name, disposition });
             }
-            Op::Send { dest, dest_disp, reply, reply_disp, body, timeout0, .. } => {
+            Op::Send {
+                dest,
+                dest_disp,
+                reply,
+                reply_disp,
+                body,
+                timeout0,
+                ..
+            } => {
                 let v = names(s, t);
                 let mut m = Message::new(pick(&v, dest), Disposition::MoveSend, 1);
                 m.header.dest.kind = dest_disp;
-                m.header.reply = PortDescriptor { name: pick(&v, reply), kind: if reply_disp < 16 { 0 } else { reply_disp } };
-                m.ports = body.iter().map(|(n, k)| PortDescriptor { name: pick(&v, *n), kind: *k }).collect();
-                let timeout = if timeout0 { Some(Duration::ZERO) } else { Some(Duration::from_millis(20)) };
+                m.header.reply = PortDescriptor {
+                    name: pick(&v, reply),
+                    kind: if reply_disp < 16 { 0 } else { reply_disp },
+                };
+                m.ports = body
+                    .iter()
+                    .map(|(n, k)| PortDescriptor {
+                        name: pick(&v, *n),
+                        kind: *k,
+                    })
+                    .collect();
+                let timeout = if timeout0 {
+                    Some(Duration::ZERO)
+                } else {
+                    Some(Duration::from_millis(20))
+                };
                 if s.msg(t, Some(m), timeout, None).is_none() {
                     self.busy.push(t);
                 }
             }
             Op::Receive(_, n) => {
                 let name = pick(&names(s, t), n);
-                if s.msg(t, None, None, Some((name, Some(Duration::from_millis(5))))).is_none() {
+                if s.msg(t, None, None, Some((name, Some(Duration::from_millis(5)))))
+                    .is_none()
+                {
                     self.busy.push(t);
                 }
             }
@@ -154,8 +219,21 @@ impl World {
             }
             Op::ModRefs(_, n, r, delta) => {
                 let name = pick(&names(s, t), n);
-                let right = [RightKind::SEND, RightKind::RECEIVE, RightKind::SEND_ONCE, RightKind::PORT_SET, RightKind::DEAD_NAME][r as usize];
-                let _ = s.call(t, PortCall::ModRefs { name, right, delta: delta as i32 });
+                let right = [
+                    RightKind::SEND,
+                    RightKind::RECEIVE,
+                    RightKind::SEND_ONCE,
+                    RightKind::PORT_SET,
+                    RightKind::DEAD_NAME,
+                ][r as usize];
+                let _ = s.call(
+                    t,
+                    PortCall::ModRefs {
+                        name,
+                        right,
+                        delta: delta as i32,
+                    },
+                );
             }
             Op::Destroy(_, n) => {
                 let name = pick(&names(s, t), n);
@@ -163,7 +241,11 @@ impl World {
             }
             Op::Notify(_, n, k, m, sync) => {
                 let v = names(s, t);
-                let kind = [NotifyKind::NoSenders, NotifyKind::DeadName, NotifyKind::PortDestroyed][k as usize];
+                let kind = [
+                    NotifyKind::NoSenders,
+                    NotifyKind::DeadName,
+                    NotifyKind::PortDestroyed,
+                ][k as usize];
                 let _ = s.call(
                     t,
                     PortCall::RequestNotification {
@@ -171,17 +253,33 @@ impl World {
                         kind,
                         sync,
                         notify: pick(&v, m),
-                        notify_disposition: if m % 2 == 0 { Disposition::MakeSendOnce } else { Disposition::MoveSendOnce },
+                        notify_disposition: if m % 2 == 0 {
+                            Disposition::MakeSendOnce
+                        } else {
+                            Disposition::MoveSendOnce
+                        },
                     },
                 );
             }
             Op::Move(_, a, b) => {
                 let v = names(s, t);
-                let _ = s.call(t, PortCall::MoveMember { member: pick(&v, a), set: pick(&v, b) });
+                let _ = s.call(
+                    t,
+                    PortCall::MoveMember {
+                        member: pick(&v, a),
+                        set: pick(&v, b),
+                    },
+                );
             }
             Op::Qlimit(_, n, l) => {
                 let name = pick(&names(s, t), n);
-                let _ = s.call(t, PortCall::SetQlimit { name, limit: l as u32 });
+                let _ = s.call(
+                    t,
+                    PortCall::SetQlimit {
+                        name,
+                        limit: l as u32,
+                    },
+                );
             }
             Op::Kill(_) => {
                 if self.conns.len() > 1 {

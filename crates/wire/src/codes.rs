@@ -211,7 +211,10 @@ mod tests {
             assert_eq!(e.code(), code);
         }
         assert_eq!(KernError::from_code(0), None);
-        assert_eq!(KernError::from_code(0xdead), Some(KernError::Unknown(0xdead)));
+        assert_eq!(
+            KernError::from_code(0xdead),
+            Some(KernError::Unknown(0xdead))
+        );
         assert_eq!(format!("{:?}", Errno(9999)), "errno 9999");
         assert_eq!(format!("{}", Errno::ENOENT), "ENOENT");
     }

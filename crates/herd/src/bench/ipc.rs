@@ -13,7 +13,7 @@ use anyhow::{bail, Context, Result};
 use herd_channel::{memfd::Region, Channel, Frame};
 use herd_runtime::{OutMessage, PortArg, PortCall, SendRight, Task};
 
-use super::peer::{OOL, ONEWAY, PING, SYNC};
+use super::peer::{ONEWAY, OOL, PING, SYNC};
 use super::report::{Better, Figure, Report};
 use super::spawn::{rss_bytes, Peer};
 use super::stats::{rate, Samples};
@@ -115,11 +115,13 @@ fn measure(t: &dyn Transport, calls: u32, quick: bool) -> Result<Measured> {
                 })
                 .collect();
             for h in handles {
-                h.join().map_err(|_| anyhow::anyhow!("client thread panicked"))??;
+                h.join()
+                    .map_err(|_| anyhow::anyhow!("client thread panicked"))??;
             }
             Ok(())
         })?;
-        m.calls_per_s.push(rate(calls as u64 * n as u64, start.elapsed()));
+        m.calls_per_s
+            .push(rate(calls as u64 * n as u64, start.elapsed()));
     }
     let oneway = calls * 5;
     let start = Instant::now();
@@ -179,7 +181,10 @@ fn relayed(calls: u32, quick: bool) -> Result<Measured> {
         }
         (r, e)
     };
-    let _echo = Peer::start(&["echo".into(), "--fds".into(), fd_list(n, 0)], &server_side_echo)?;
+    let _echo = Peer::start(
+        &["echo".into(), "--fds".into(), fd_list(n, 0)],
+        &server_side_echo,
+    )?;
     drop(server_side_echo);
     let pairs_arg = (0..n)
         .map(|i| format!("{{fd{}}}:{{fd{}}}", i, i + n))
@@ -214,7 +219,11 @@ fn herd(calls: u32, ports: u32, quick: bool) -> Result<(Measured, f64)> {
     let dir = scratch_dir()?;
     let socket = dir.join("kernel.sock");
     let kernel = Peer::start(
-        &["kernel".into(), "--socket".into(), socket.display().to_string()],
+        &[
+            "kernel".into(),
+            "--socket".into(),
+            socket.display().to_string(),
+        ],
         &[],
     )?;
     wait_for_kernel(&socket)?;
@@ -224,7 +233,7 @@ fn herd(calls: u32, ports: u32, quick: bool) -> Result<(Measured, f64)> {
     task.call(PortCall::Spawn {
         program: exe.display().to_string(),
         args: vec!["herd".into(), "bench-peer".into(), "herd-server".into()],
-        env: vec![],
+        env: vec!["HERD_LOG=off".into()],
         rights: vec![herd_wire::PortDescriptor::send(
             boot.name(),
             herd_wire::Disposition::MakeSend,
@@ -252,6 +261,8 @@ fn herd(calls: u32, ports: u32, quick: bool) -> Result<(Measured, f64)> {
     }
     let after = rss_bytes(kernel.pid())?;
     let per_port = after.saturating_sub(before) as f64 / ports as f64;
+    // Leave before the kernel goes, so nobody reports a lost connection.
+    drop((holder, h, boot, task));
     drop(kernel);
     let _ = std::fs::remove_dir_all(&dir);
     Ok((measured, per_port))
@@ -259,8 +270,16 @@ fn herd(calls: u32, ports: u32, quick: bool) -> Result<(Measured, f64)> {
 
 /// Runs the whole benchmark.
 pub fn run(args: &BenchArgs) -> Result<Report> {
-    let calls = if args.quick { args.calls.min(2000) } else { args.calls };
-    let ports = if args.quick { args.ports.min(100_000) } else { args.ports };
+    let calls = if args.quick {
+        args.calls.min(2000)
+    } else {
+        args.calls
+    };
+    let ports = if args.quick {
+        args.ports.min(100_000)
+    } else {
+        args.ports
+    };
     let direct = direct(calls, args.quick).context("direct baseline")?;
     let relay = relayed(calls, args.quick).context("relay baseline")?;
     let (herd, per_port) = herd(calls, ports, args.quick).context("herd")?;
@@ -279,8 +298,22 @@ pub fn run(args: &BenchArgs) -> Result<Report> {
         })
     };
     for (name, b) in [("relay", &relay), ("direct", &direct)] {
-        fig(format!("rpc_p50_us_vs_{name}"), "us", herd.p50_us, name, b.p50_us, Better::Lower);
-        fig(format!("rpc_p99_us_vs_{name}"), "us", herd.p99_us, name, b.p99_us, Better::Lower);
+        fig(
+            format!("rpc_p50_us_vs_{name}"),
+            "us",
+            herd.p50_us,
+            name,
+            b.p50_us,
+            Better::Lower,
+        );
+        fig(
+            format!("rpc_p99_us_vs_{name}"),
+            "us",
+            herd.p99_us,
+            name,
+            b.p99_us,
+            Better::Lower,
+        );
         for (i, n) in THREADS.iter().enumerate() {
             fig(
                 format!("rpc_calls_per_s_{n}t_vs_{name}"),
@@ -292,8 +325,22 @@ pub fn run(args: &BenchArgs) -> Result<Report> {
             );
         }
     }
-    fig("oneway_msgs_per_s".into(), "msgs/s", herd.oneway_per_s, "direct", direct.oneway_per_s, Better::Higher);
-    fig("ool_1mib_mib_per_s".into(), "MiB/s", herd.ool_mib_per_s, "direct", direct.ool_mib_per_s, Better::Higher);
+    fig(
+        "oneway_msgs_per_s".into(),
+        "msgs/s",
+        herd.oneway_per_s,
+        "direct",
+        direct.oneway_per_s,
+        Better::Higher,
+    );
+    fig(
+        "ool_1mib_mib_per_s".into(),
+        "MiB/s",
+        herd.ool_mib_per_s,
+        "direct",
+        direct.ool_mib_per_s,
+        Better::Higher,
+    );
     r.figures.push(Figure {
         key: "kernel_bytes_per_port".into(),
         unit: "bytes",
@@ -302,7 +349,10 @@ pub fn run(args: &BenchArgs) -> Result<Report> {
         baseline_value: Some(160.0),
         better: Better::Lower,
     });
-    r.headline.push(("rpc_p50_ratio_relay".into(), herd.p50_us / relay.p50_us.max(1e-9)));
+    r.headline.push((
+        "rpc_p50_ratio_relay".into(),
+        herd.p50_us / relay.p50_us.max(1e-9),
+    ));
     r.notes.push(format!(
         "{calls} round trips per thread; {ports} ports held by one task for the memory figure (kernel RSS growth / ports)"
     ));

@@ -108,7 +108,12 @@ fn relay(pairs: Vec<String>) -> Result<()> {
     }
     let ep = epoll::create(epoll::CreateFlags::CLOEXEC)?;
     for (i, c) in chans.iter().enumerate() {
-        epoll::add(&ep, c, epoll::EventData::new_u64(i as u64), epoll::EventFlags::IN)?;
+        epoll::add(
+            &ep,
+            c,
+            epoll::EventData::new_u64(i as u64),
+            epoll::EventFlags::IN,
+        )?;
     }
     let mut events: Vec<epoll::Event> = Vec::with_capacity(16);
     let mut frame = Frame::default();
@@ -139,7 +144,10 @@ fn herd_server() -> Result<()> {
         .context("no bootstrap port given")?;
     let port = task.allocate_port()?;
     port.set_qlimit(1024)?;
-    let mut hello = OutMessage::new(PortArg::MoveSend(herd_runtime::SendRight::from_name(&task, boot)), 0);
+    let mut hello = OutMessage::new(
+        PortArg::MoveSend(herd_runtime::SendRight::from_name(&task, boot)),
+        0,
+    );
     hello.ports.push(PortArg::MakeSend(port.name()));
     task.send(hello, None)?;
     let opts = ServeOptions {
@@ -159,5 +167,8 @@ fn handle(msg: Received) -> Option<OutMessage> {
     if kind == ONEWAY {
         return None;
     }
-    Some(OutMessage::new(PortArg::Null, herd_runtime::reply_id(msg.id)))
+    Some(OutMessage::new(
+        PortArg::Null,
+        herd_runtime::reply_id(msg.id),
+    ))
 }

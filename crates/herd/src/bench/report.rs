@@ -58,8 +58,8 @@ impl Report {
         let _ = writeln!(s, "herd bench {}", self.name);
         let _ = writeln!(
             s,
-            "{:<34} {:>14} {:>14} {:>9}  {:<10} {}",
-            "figure", "herd", "baseline", "ratio", "baseline", "unit"
+            "{:<34} {:>14} {:>14} {:>9}  {:<10} unit",
+            "figure", "herd", "baseline", "ratio", "baseline"
         );
         for f in &self.figures {
             let base = f

@@ -58,7 +58,9 @@ impl Sim {
         });
         self.input(Input::Frame {
             conn,
-            request: Request::NewTask { label: format!("t{conn}") },
+            request: Request::NewTask {
+                label: format!("t{conn}"),
+            },
             fds: Vec::new(),
         });
         match self.take(conn) {
@@ -70,7 +72,11 @@ impl Sim {
 
     /// Starts a task from `parent` (as the spawn call does), giving it `rights`; returns
     /// its connection and its names for the rights.
-    pub fn spawn(&mut self, parent: u64, rights: Vec<herd_wire::message::PortDescriptor>) -> (u64, Vec<PortName>) {
+    pub fn spawn(
+        &mut self,
+        parent: u64,
+        rights: Vec<herd_wire::message::PortDescriptor>,
+    ) -> (u64, Vec<PortName>) {
         self.k.handle(
             self.now,
             Input::Frame {
@@ -95,7 +101,10 @@ impl Sim {
         let order = order.expect("a spawn order");
         let child = order.child;
         self.tokens.push((child, order.token));
-        self.input(Input::Spawned { child, result: Ok(child as u32) });
+        self.input(Input::Spawned {
+            child,
+            result: Ok(child as u32),
+        });
         match self.take(parent) {
             Some(Response::Call(Ok(CallValue::Spawned { .. }))) => {}
             other => panic!("spawn: {other:?}"),
@@ -126,7 +135,11 @@ impl Sim {
     }
 
     fn token_of(&mut self, conn: u64) -> u64 {
-        self.tokens.iter().find(|(c, _)| *c == conn).map(|(_, t)| *t).unwrap()
+        self.tokens
+            .iter()
+            .find(|(c, _)| *c == conn)
+            .map(|(_, t)| *t)
+            .unwrap()
     }
 
     pub fn take(&mut self, conn: u64) -> Option<Response> {
