@@ -62,6 +62,8 @@ pub struct Frame {
     pub bytes: Vec<u8>,
     /// Descriptors, in the order they were sent.
     pub fds: Vec<OwnedFd>,
+    /// Receive buffer, zeroed once and reused, so a small frame costs only its own bytes.
+    scratch: Vec<u8>,
 }
 
 impl Channel {
@@ -159,13 +161,16 @@ impl Channel {
     pub fn recv(&self, frame: &mut Frame, limit: usize) -> Result<bool, RecvError> {
         frame.fds.clear();
         frame.bytes.clear();
-        frame.bytes.resize(MAX_PACKET.min(limit.max(16)) + 1, 0);
+        let want = MAX_PACKET.min(limit.max(16)) + 1;
+        if frame.scratch.len() < want {
+            frame.scratch.resize(want, 0);
+        }
         let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(MAX_FDS + 1))];
         let mut control = RecvAncillaryBuffer::new(&mut space);
         let got = loop {
             match net::recvmsg(
                 &self.fd,
-                &mut [IoSliceMut::new(&mut frame.bytes)],
+                &mut [IoSliceMut::new(&mut frame.scratch[..want])],
                 &mut control,
                 RecvFlags::CMSG_CLOEXEC,
             ) {
@@ -191,7 +196,7 @@ impl Channel {
             frame.fds.clear();
             return Err(RecvError::TooLarge);
         }
-        frame.bytes.truncate(got.bytes);
+        frame.bytes.extend_from_slice(&frame.scratch[..got.bytes]);
         if frame.bytes.first() == Some(&LARGE_FRAME_MARK) {
             self.unpack_large(frame, limit)?;
         }

@@ -696,6 +696,7 @@ impl Kernel {
         }
         self.actions.push(Action::Spawn(SpawnOrder {
             child,
+            task: child_task,
             token,
             program,
             args,

@@ -263,6 +263,7 @@ impl Driver {
         }
         cmd.env("HERD_TASK_FD", fd_num.to_string())
             .env("HERD_TASK_TOKEN", order.token.to_string())
+            .env("HERD_TASK_ID", order.task.to_string())
             .env("HERD_KERNEL", &self.socket)
             .env("HERD_PORTS", ports.join(","));
         let child = cmd.spawn()?;

@@ -113,9 +113,9 @@ impl Kernel {
     fn pop_waiter(&mut self, p: PortIdx) -> Option<ConnId> {
         let port = self.ports.get_mut(p)?;
         match port.pset {
-            Some(s) => self.sets.get_mut(s)?.waiters.pop_front(),
+            Some(s) => self.sets.get_mut(s)?.waiters.pop_back(),
             None => {
-                let w = port.extra.as_mut()?.waiters.pop_front();
+                let w = port.extra.as_mut()?.waiters.pop_back();
                 port.trim_extra();
                 w
             }

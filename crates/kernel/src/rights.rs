@@ -256,14 +256,17 @@ impl Kernel {
         }
         if let Some(extra) = extra {
             for conn in extra.blocked {
-                if let Some(c) = self.conns.get_mut(&conn) {
-                    if let Some(Wait::Send { msg, timer, .. }) = c.wait.take() {
-                        if let Some(t) = timer {
-                            self.timers.remove(&t);
-                        }
-                        self.destroy_msg(msg);
-                        self.reply_msg(conn, Err(KernError::SendInvalidDest), None);
+                let Some(c) = self.conns.get_mut(&conn) else {
+                    continue;
+                };
+                let task = c.task;
+                if let Some(Wait::Send { msg, timer, .. }) = c.wait.take() {
+                    if let Some(t) = timer {
+                        self.timers.remove(&t);
                     }
+                    // As Mach does, the message goes back to its sender, rights and all.
+                    let returned = task.map(|task| self.return_to_sender(task, msg));
+                    self.reply_msg(conn, Err(KernError::SendInvalidDest), returned);
                 }
             }
             for req in extra.dnrequests {

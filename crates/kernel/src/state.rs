@@ -80,6 +80,8 @@ pub enum Action {
 pub struct SpawnOrder {
     /// The connection id the driver must register for the new task's end of the pair.
     pub child: ConnId,
+    /// The new task's id.
+    pub task: TaskId,
     /// The new task's secret token.
     pub token: u64,
     /// The program.

@@ -449,16 +449,12 @@ pub(crate) fn unexpected<T>(value: CallValue) -> Result<T, KernError> {
     Err(KernError::ProtocolViolation)
 }
 
-/// Takes ownership of an inherited descriptor by number. `#![forbid(unsafe_code)]` rules
-/// out `OwnedFd::from_raw_fd`, so this asks Linux for a close-on-exec duplicate of our
-/// own descriptor (`pidfd_getfd` on ourselves). The original number stays open (and
-/// inheritable) until the process exits.
+/// Takes ownership of the inherited kernel connection by its descriptor number (checked
+/// to be an open seqpacket socket, and made close-on-exec so Linux children of this task
+/// do not keep the task alive).
 fn adopt_fd(fd: i32) -> Result<OwnedFd, RuntimeError> {
-    use rustix::process::{getpid, pidfd_getfd, pidfd_open, PidfdFlags, PidfdGetfdFlags};
-    let env_err = |e: rustix::io::Errno| RuntimeError::Env {
+    herd_channel::adopt_inherited_socket(fd).map_err(|e| RuntimeError::Env {
         var: crate::env::TASK_FD,
         problem: format!("cannot take descriptor {fd}: {e}"),
-    };
-    let me = pidfd_open(getpid(), PidfdFlags::empty()).map_err(env_err)?;
-    pidfd_getfd(&me, fd, PidfdGetfdFlags::empty()).map_err(env_err)
+    })
 }
