@@ -51,6 +51,16 @@ enum PeerKind {
     },
     /// herd's benchmark server (started by the kernel with a bootstrap right).
     HerdServer,
+    /// A herd client that makes `count` RPCs with routine `id` to its first initial port
+    /// (0 = forever), then exits.
+    RpcLoop {
+        /// The routine id.
+        #[arg(long)]
+        id: u32,
+        /// How many calls (0 = until killed).
+        #[arg(long, default_value_t = 0)]
+        count: u64,
+    },
 }
 
 /// Runs a peer until its peers go away.
@@ -60,6 +70,7 @@ pub fn run(args: PeerArgs) -> Result<()> {
         PeerKind::Relay { pairs } => relay(pairs),
         PeerKind::Kernel { socket } => Ok(herd_kernel::serve(&socket)?),
         PeerKind::HerdServer => herd_server(),
+        PeerKind::RpcLoop { id, count } => rpc_loop(id, count),
     }
 }
 
@@ -171,4 +182,15 @@ fn handle(msg: Received) -> Option<OutMessage> {
         PortArg::Null,
         herd_runtime::reply_id(msg.id),
     ))
+}
+
+fn rpc_loop(id: u32, count: u64) -> Result<()> {
+    let task = Task::from_env("rpc-loop")?;
+    let server = *task.initial_ports().first().context("no server port given")?;
+    let mut done = 0u64;
+    while count == 0 || done < count {
+        task.rpc(OutMessage::new(PortArg::CopySend(server), id), None)?;
+        done += 1;
+    }
+    Ok(())
 }
