@@ -64,15 +64,28 @@ fn exchange(ch: &Channel, bytes: &[u8], fds: &[std::os::fd::BorrowedFd<'_>]) -> 
 }
 
 fn hello(ch: &Channel) {
-    let r = exchange(ch, &Request::NewTask { label: "raw".into() }.encode(), &[]);
+    let r = exchange(
+        ch,
+        &Request::NewTask {
+            label: "raw".into(),
+        }
+        .encode(),
+        &[],
+    );
     assert!(matches!(r, Some(Response::Hello { .. })), "{r:?}");
 }
 
 /// The connection got a Fatal answer and was closed.
 fn assert_dropped(ch: &Channel, r: Option<Response>) {
-    assert!(matches!(r, Some(Response::Fatal(_))), "expected Fatal, got {r:?}");
+    assert!(
+        matches!(r, Some(Response::Fatal(_))),
+        "expected Fatal, got {r:?}"
+    );
     let mut f = Frame::default();
-    assert!(!ch.recv(&mut f, 1024).unwrap_or(false), "connection closed after Fatal");
+    assert!(
+        !ch.recv(&mut f, 1024).unwrap_or(false),
+        "connection closed after Fatal"
+    );
 }
 
 fn send_with_region(port: PortName, claimed: u64) -> Vec<u8> {
@@ -116,7 +129,10 @@ fn garbage_frames_get_a_clear_error_and_the_kernel_keeps_serving() {
     // An empty packet reads as end of stream on a seqpacket socket: the kernel closes.
     let ch = Channel::connect(k.socket()).unwrap();
     hello(&ch);
-    assert!(exchange(&ch, &[], &[]).is_none(), "closed on an empty packet");
+    assert!(
+        exchange(&ch, &[], &[]).is_none(),
+        "closed on an empty packet"
+    );
     let cases: Vec<Vec<u8>> = vec![
         vec![0xee],
         vec![3, 0xff, 0xff, 0xff, 0xff],
@@ -160,10 +176,17 @@ fn garbage_frames_get_a_clear_error_and_the_kernel_keeps_serving() {
     let r = exchange(&ch, &send_with_region(port, 3), &[]);
     assert_dropped(&ch, r);
     // After all that the kernel serves as before, and nothing of the dropped tasks is left.
-    let after = wait_for_stats(&observer, |s| s.tasks == baseline.tasks && s.ports == baseline.ports);
+    let after = wait_for_stats(&observer, |s| {
+        s.tasks == baseline.tasks && s.ports == baseline.ports
+    });
     assert_eq!(
         (after.tasks, after.ports, after.names, after.send_rights),
-        (baseline.tasks, baseline.ports, baseline.names, baseline.send_rights)
+        (
+            baseline.tasks,
+            baseline.ports,
+            baseline.names,
+            baseline.send_rights
+        )
     );
 }
 
@@ -173,9 +196,15 @@ fn forged_names_and_wrong_rights_are_refused_with_errors() {
     let task = Task::attach(k.socket(), "forger").unwrap();
     let before = task.stats().unwrap();
     for forged in [PortName(0x4242_4201), PortName(257), PortName(u32::MAX - 1)] {
-        let sent = task.send(OutMessage::new(PortArg::CopySend(forged), 1), Some(Duration::ZERO));
+        let sent = task.send(
+            OutMessage::new(PortArg::CopySend(forged), 1),
+            Some(Duration::ZERO),
+        );
         assert!(sent.is_err(), "send to forged {forged:?}");
-        assert_eq!(task.call(PortCall::Deallocate(forged)), Err(KernError::InvalidName));
+        assert_eq!(
+            task.call(PortCall::Deallocate(forged)),
+            Err(KernError::InvalidName)
+        );
         assert_eq!(
             task.receive(forged, Some(Duration::ZERO)).map(|_| ()),
             Err(KernError::RcvInvalidName)
@@ -216,7 +245,10 @@ fn a_task_killed_mid_rpc_releases_everything_while_others_keep_working() {
                     held.lock().unwrap().send(msg).unwrap();
                     return None;
                 }
-                Some(OutMessage::new(PortArg::Null, herd_runtime::reply_id(msg.id)))
+                Some(OutMessage::new(
+                    PortArg::Null,
+                    herd_runtime::reply_id(msg.id),
+                ))
             },
             ServeOptions {
                 max_threads: 4,
@@ -270,9 +302,18 @@ fn a_task_killed_mid_rpc_releases_everything_while_others_keep_working() {
     drop(client);
     drop(port);
     serving.join().unwrap().unwrap();
-    let s = wait_for_stats(&server, |s| s.tasks == baseline.tasks && s.ports == baseline.ports);
+    let s = wait_for_stats(&server, |s| {
+        s.tasks == baseline.tasks && s.ports == baseline.ports
+    });
     assert_eq!(
-        (s.tasks, s.ports, s.names, s.send_rights, s.send_once_rights, s.queued_messages),
+        (
+            s.tasks,
+            s.ports,
+            s.names,
+            s.send_rights,
+            s.send_once_rights,
+            s.queued_messages
+        ),
         (
             baseline.tasks,
             baseline.ports,

@@ -665,14 +665,28 @@ fn protocol_violations_close_the_connection() {
 fn a_blocked_sender_gets_its_message_back_when_the_port_dies() {
     let mut s = Sim::new();
     let (server, client, sport, cport, to_server) = pair(&mut s);
-    s.call(server, PortCall::SetQlimit { name: sport, limit: 1 }).unwrap();
+    s.call(
+        server,
+        PortCall::SetQlimit {
+            name: sport,
+            limit: 1,
+        },
+    )
+    .unwrap();
     s.send(client, msg(to_server, Disposition::CopySend, 1));
     let mut m = msg(to_server, Disposition::CopySend, 2);
-    m.ports.push(PortDescriptor::send(cport, Disposition::MakeSend));
-    assert!(s.msg(client, Some(m), None, None).is_none(), "blocked on the full queue");
+    m.ports
+        .push(PortDescriptor::send(cport, Disposition::MakeSend));
+    assert!(
+        s.msg(client, Some(m), None, None).is_none(),
+        "blocked on the full queue"
+    );
     s.call(server, PortCall::Destroy(sport)).unwrap();
     match s.take(client) {
-        Some(Response::Msg { result: Err(KernError::SendInvalidDest), message: Some(back) }) => {
+        Some(Response::Msg {
+            result: Err(KernError::SendInvalidDest),
+            message: Some(back),
+        }) => {
             assert_eq!(back.header.id, 2);
             assert_eq!(back.ports[0].name, cport, "its right came back");
         }

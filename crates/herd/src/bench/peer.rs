@@ -186,7 +186,10 @@ fn handle(msg: Received) -> Option<OutMessage> {
 
 fn rpc_loop(id: u32, count: u64) -> Result<()> {
     let task = Task::from_env("rpc-loop")?;
-    let server = *task.initial_ports().first().context("no server port given")?;
+    let server = *task
+        .initial_ports()
+        .first()
+        .context("no server port given")?;
     let mut done = 0u64;
     while count == 0 || done < count {
         task.rpc(OutMessage::new(PortArg::CopySend(server), id), None)?;
