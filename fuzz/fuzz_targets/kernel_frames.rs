@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use herd_channel::PeerCredentials;
-use herd_kernel::{Input, Kernel};
+use herd_kernel::{Action, Input, Kernel};
 use herd_wire::Request;
 use libfuzzer_sys::fuzz_target;
 
@@ -14,6 +14,7 @@ fuzz_target!(|data: &[u8]| {
     let mut now = Instant::now();
     let mut k = Kernel::new(now, 1000);
     let conns = [10u64, 11, 12];
+    let mut spawned: Vec<u64> = Vec::new();
     for &c in &conns {
         k.handle(now, Input::Connected { conn: c, creds: PeerCredentials { pid: c as u32, uid: 1000, gid: 1000 } });
         k.handle(now, Input::Frame { conn: c, request: Request::NewTask { label: "f".into() }, fds: Vec::new() });
@@ -31,10 +32,17 @@ fuzz_target!(|data: &[u8]| {
         }
         now += Duration::from_millis(3);
         k.tick(now);
+        // A spawned program "starts" at once; its connection closes at the end.
+        for action in k.take_actions() {
+            if let Action::Spawn(order) = action {
+                spawned.push(order.child);
+                k.handle(now, Input::Spawned { child: order.child, result: Ok(4242) });
+            }
+        }
         k.take_actions();
         k.check_invariants().expect("invariants hold");
     }
-    for &c in &conns {
+    for &c in conns.iter().chain(spawned.iter()) {
         k.handle(now, Input::Closed { conn: c });
     }
     k.take_actions();
