@@ -275,24 +275,7 @@ impl Kernel {
         items.push((Slot::Reply, h.reply));
         items.extend(msg.ports.iter().map(|d| (Slot::Body, *d)));
         self.check_rights(task, &items, Some(dest_port))?;
-        let mut rights: Vec<KRight> = Vec::with_capacity(items.len());
-        let mut taken: Vec<Option<KRight>> = (0..items.len()).map(|_| None).collect();
-        for pass_consuming in [false, true] {
-            for (i, (_, d)) in items.iter().enumerate() {
-                let disp = Disposition::from_u8(d.kind);
-                let is_consuming = disp.is_some_and(consumes);
-                if is_consuming != pass_consuming {
-                    continue;
-                }
-                taken[i] = Some(match disp {
-                    Some(disp) => self.take_right(task, d.name, disp),
-                    None if d.name == PortName::DEAD => KRight::Dead,
-                    None => KRight::Null,
-                });
-            }
-        }
-        rights.extend(taken.into_iter().map(|r| r.unwrap_or(KRight::Null)));
-        let mut rights = rights.into_iter();
+        let mut rights = self.take_checked(task, &items).into_iter();
         let dest = rights.next().unwrap_or(KRight::Null);
         let reply = rights.next().unwrap_or(KRight::Null);
         let via_send_once = matches!(dest, KRight::SendOnce(_));
@@ -320,6 +303,12 @@ impl Kernel {
     ) -> Result<Vec<KRight>, KernError> {
         let items: Vec<(Slot, PortDescriptor)> = rights.iter().map(|d| (Slot::Body, *d)).collect();
         self.check_rights(task, &items, None)?;
+        Ok(self.take_checked(task, &items))
+    }
+
+    /// Takes rights that `check_rights` accepted, copies and makes before moves, and
+    /// returns them in the order they were named.
+    fn take_checked(&mut self, task: TaskId, items: &[(Slot, PortDescriptor)]) -> Vec<KRight> {
         let mut taken: Vec<Option<KRight>> = (0..items.len()).map(|_| None).collect();
         for pass_consuming in [false, true] {
             for (i, (_, d)) in items.iter().enumerate() {
@@ -334,10 +323,10 @@ impl Kernel {
                 });
             }
         }
-        Ok(taken
+        taken
             .into_iter()
             .map(|r| r.unwrap_or(KRight::Null))
-            .collect())
+            .collect()
     }
 
     /// Gives a right to `task`, returning its name there and the kind received.
@@ -463,57 +452,51 @@ impl Kernel {
         seqno: u64,
         msg: KMsg,
     ) -> (Message, Vec<OwnedFd>) {
-        let dest_kind = match msg.dest {
-            KRight::SendOnce(p) => {
-                if let Some(port) = self.ports.get_mut(p) {
-                    port.sorights -= 1;
+        self.copyout_with(task, seqno, msg, |k, dest| {
+            let kind = match dest {
+                KRight::SendOnce(p) => {
+                    if let Some(port) = k.ports.get_mut(p) {
+                        port.sorights -= 1;
+                    }
+                    k.port_unref(p);
+                    ReceivedRight::SendOnce
                 }
-                self.port_unref(p);
-                ReceivedRight::SendOnce
+                KRight::Send(p) => {
+                    k.release_send(p);
+                    ReceivedRight::Send
+                }
+                other => {
+                    k.release(other);
+                    ReceivedRight::None
+                }
+            };
+            let name = match k.ports.get(port).map(|p| p.receiver) {
+                Some(Receiver::Task(t, n)) if t == task => n,
+                _ => PortName::NULL,
+            };
+            PortDescriptor {
+                name,
+                kind: kind as u8,
             }
-            KRight::Send(p) => {
-                self.release_send(p);
-                ReceivedRight::Send
-            }
-            other => {
-                self.release(other);
-                ReceivedRight::None
-            }
-        };
-        let dest_name = match self.ports.get(port).map(|p| p.receiver) {
-            Some(Receiver::Task(t, n)) if t == task => n,
-            _ => PortName::NULL,
-        };
-        let reply = self.copyout_right(task, msg.reply);
-        let ports = msg
-            .ports
-            .into_iter()
-            .map(|r| self.copyout_right(task, r))
-            .collect();
-        let (ool, fds): (Vec<u64>, Vec<OwnedFd>) = msg.ool.into_iter().unzip();
-        (
-            Message {
-                header: MessageHeader {
-                    dest: PortDescriptor {
-                        name: dest_name,
-                        kind: dest_kind as u8,
-                    },
-                    reply,
-                    id: msg.id,
-                    seqno,
-                },
-                ports,
-                ool,
-                data: msg.data,
-            },
-            fds,
-        )
+        })
     }
 
     /// Hands a message that could not be sent back to its sender, rights and all (Mach's
     /// pseudo-receive): the destination right comes back too.
     pub(crate) fn return_to_sender(&mut self, task: TaskId, msg: KMsg) -> (Message, Vec<OwnedFd>) {
-        let dest = self.copyout_right(task, msg.dest);
+        self.copyout_with(task, 0, msg, |k, dest| k.copyout_right(task, dest))
+    }
+
+    /// Copies a message out to `task`, with `dest` deciding what becomes of the
+    /// destination right and how the header names it.
+    fn copyout_with(
+        &mut self,
+        task: TaskId,
+        seqno: u64,
+        msg: KMsg,
+        dest: impl FnOnce(&mut Self, KRight) -> PortDescriptor,
+    ) -> (Message, Vec<OwnedFd>) {
+        let dest = dest(self, msg.dest);
         let reply = self.copyout_right(task, msg.reply);
         let ports = msg
             .ports
@@ -521,19 +504,18 @@ impl Kernel {
             .map(|r| self.copyout_right(task, r))
             .collect();
         let (ool, fds): (Vec<u64>, Vec<OwnedFd>) = msg.ool.into_iter().unzip();
-        (
-            Message {
-                header: MessageHeader {
-                    dest,
-                    reply,
-                    id: msg.id,
-                    seqno: 0,
-                },
-                ports,
-                ool,
-                data: msg.data,
-            },
-            fds,
-        )
+        let header = MessageHeader {
+            dest,
+            reply,
+            id: msg.id,
+            seqno,
+        };
+        let message = Message {
+            header,
+            ports,
+            ool,
+            data: msg.data,
+        };
+        (message, fds)
     }
 }
