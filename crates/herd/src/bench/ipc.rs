@@ -84,61 +84,112 @@ struct Measured {
     ool_mib_per_s: f64,
 }
 
-fn measure(t: &dyn Transport, calls: u32, quick: bool) -> Result<Measured> {
-    let mut m = Measured::default();
-    // Warm up, then the single-thread latency distribution.
-    for _ in 0..calls / 10 {
-        t.call(0, PING, None)?;
+/// How much work one round gives each transport.
+struct Work {
+    calls: u32,
+    oneway: u32,
+    transfers: u32,
+}
+
+/// Runs `round` for each transport in turn, `rounds` times, adding up what each took, so
+/// that a change in the machine's load falls on all transports alike.
+fn interleaved(
+    transports: &[&dyn Transport],
+    rounds: u32,
+    mut round: impl FnMut(usize, &dyn Transport) -> Result<Duration>,
+) -> Result<Vec<Duration>> {
+    let mut total = vec![Duration::ZERO; transports.len()];
+    for _ in 0..rounds {
+        for (i, t) in transports.iter().enumerate() {
+            total[i] += round(i, *t)?;
+        }
     }
-    let mut s = Samples::with_capacity(calls as usize);
-    for _ in 0..calls {
-        let start = Instant::now();
-        t.call(0, PING, None)?;
-        s.push(start.elapsed());
-    }
-    m.p50_us = s.quantile_us(0.5);
-    m.p99_us = s.quantile_us(0.99);
-    for &n in &THREADS {
-        let barrier = Barrier::new(n);
-        let start = Instant::now();
-        std::thread::scope(|scope| -> Result<()> {
-            let handles: Vec<_> = (0..n)
-                .map(|i| {
-                    let barrier = &barrier;
-                    scope.spawn(move || -> Result<()> {
-                        barrier.wait();
-                        for _ in 0..calls {
-                            t.call(i, PING, None)?;
-                        }
-                        Ok(())
-                    })
+    Ok(total)
+}
+
+fn calls_on_threads(t: &dyn Transport, threads: usize, calls: u32) -> Result<Duration> {
+    let barrier = Barrier::new(threads);
+    let start = Instant::now();
+    std::thread::scope(|scope| -> Result<()> {
+        let handles: Vec<_> = (0..threads)
+            .map(|i| {
+                let barrier = &barrier;
+                scope.spawn(move || -> Result<()> {
+                    barrier.wait();
+                    for _ in 0..calls {
+                        t.call(i, PING, None)?;
+                    }
+                    Ok(())
                 })
-                .collect();
-            for h in handles {
-                h.join()
-                    .map_err(|_| anyhow::anyhow!("client thread panicked"))??;
-            }
-            Ok(())
+            })
+            .collect();
+        for h in handles {
+            h.join()
+                .map_err(|_| anyhow::anyhow!("client thread panicked"))??;
+        }
+        Ok(())
+    })?;
+    Ok(start.elapsed())
+}
+
+/// Measures every transport, interleaving them round by round.
+fn measure(transports: &[&dyn Transport], work: &Work, rounds: u32) -> Result<Vec<Measured>> {
+    let n = transports.len();
+    let mut out: Vec<Measured> = (0..n).map(|_| Measured::default()).collect();
+    for t in transports {
+        for _ in 0..work.calls / 10 {
+            t.call(0, PING, None)?;
+        }
+    }
+    let mut samples: Vec<Samples> = (0..n)
+        .map(|_| Samples::with_capacity((work.calls * rounds) as usize))
+        .collect();
+    interleaved(transports, rounds, |i, t| {
+        let start = Instant::now();
+        for _ in 0..work.calls {
+            let one = Instant::now();
+            t.call(0, PING, None)?;
+            samples[i].push(one.elapsed());
+        }
+        Ok(start.elapsed())
+    })?;
+    for (m, s) in out.iter_mut().zip(samples.iter_mut()) {
+        m.p50_us = s.quantile_us(0.5);
+        m.p99_us = s.quantile_us(0.99);
+    }
+    for &threads in &THREADS {
+        let took = interleaved(transports, rounds, |_, t| {
+            calls_on_threads(t, threads, work.calls)
         })?;
-        m.calls_per_s
-            .push(rate(calls as u64 * n as u64, start.elapsed()));
+        for (m, d) in out.iter_mut().zip(took) {
+            let count = work.calls as u64 * threads as u64 * rounds as u64;
+            m.calls_per_s.push(rate(count, d));
+        }
     }
-    let oneway = calls * 5;
-    let start = Instant::now();
-    for _ in 0..oneway {
-        t.oneway(0)?;
+    let took = interleaved(transports, rounds, |_, t| {
+        let start = Instant::now();
+        for _ in 0..work.oneway {
+            t.oneway(0)?;
+        }
+        t.call(0, SYNC, None)?;
+        Ok(start.elapsed())
+    })?;
+    for (m, d) in out.iter_mut().zip(took) {
+        m.oneway_per_s = rate(work.oneway as u64 * rounds as u64, d);
     }
-    t.call(0, SYNC, None)?;
-    m.oneway_per_s = rate(oneway as u64, start.elapsed());
-    let transfers = if quick { 20 } else { 200 };
     let payload = vec![0x5au8; OOL_BYTES];
-    let start = Instant::now();
-    for _ in 0..transfers {
-        let region = Region::from_bytes("bench", &payload)?;
-        t.call(0, OOL, Some(region))?;
+    let took = interleaved(transports, rounds, |_, t| {
+        let start = Instant::now();
+        for _ in 0..work.transfers {
+            let region = Region::from_bytes("bench", &payload)?;
+            t.call(0, OOL, Some(region))?;
+        }
+        Ok(start.elapsed())
+    })?;
+    for (m, d) in out.iter_mut().zip(took) {
+        m.ool_mib_per_s = rate(work.transfers as u64 * rounds as u64, d);
     }
-    m.ool_mib_per_s = rate(transfers, start.elapsed());
-    Ok(m)
+    Ok(out)
 }
 
 /// Socket pairs: our ends and the peer's ends.
@@ -160,15 +211,16 @@ fn fd_list(n: usize, offset: usize) -> String {
         .join(",")
 }
 
-fn direct(calls: u32, quick: bool) -> Result<Measured> {
+/// The direct baseline: an echo process, one socket pair per client thread.
+fn direct() -> Result<(Sockets, Vec<Peer>)> {
     let n = *THREADS.iter().max().unwrap_or(&1);
     let (chans, theirs) = pairs(n)?;
-    let _echo = Peer::start(&["echo".into(), "--fds".into(), fd_list(n, 0)], &theirs)?;
-    drop(theirs);
-    measure(&Sockets { chans }, calls, quick)
+    let echo = Peer::start(&["echo".into(), "--fds".into(), fd_list(n, 0)], &theirs)?;
+    Ok((Sockets { chans }, vec![echo]))
 }
 
-fn relayed(calls: u32, quick: bool) -> Result<Measured> {
+/// The relay baseline: client -> relay -> echo -> relay -> client.
+fn relayed() -> Result<(Sockets, Vec<Peer>)> {
     let n = *THREADS.iter().max().unwrap_or(&1);
     let (chans, client_side) = pairs(n)?;
     let (server_side_relay, server_side_echo) = {
@@ -181,20 +233,18 @@ fn relayed(calls: u32, quick: bool) -> Result<Measured> {
         }
         (r, e)
     };
-    let _echo = Peer::start(
+    let echo = Peer::start(
         &["echo".into(), "--fds".into(), fd_list(n, 0)],
         &server_side_echo,
     )?;
-    drop(server_side_echo);
     let pairs_arg = (0..n)
         .map(|i| format!("{{fd{}}}:{{fd{}}}", i, i + n))
         .collect::<Vec<_>>()
         .join(",");
     let mut relay_fds = client_side;
     relay_fds.extend(server_side_relay);
-    let _relay = Peer::start(&["relay".into(), "--pairs".into(), pairs_arg], &relay_fds)?;
-    drop(relay_fds);
-    measure(&Sockets { chans }, calls, quick)
+    let relay = Peer::start(&["relay".into(), "--pairs".into(), pairs_arg], &relay_fds)?;
+    Ok((Sockets { chans }, vec![echo, relay]))
 }
 
 fn wait_for_kernel(socket: &Path) -> Result<()> {
@@ -214,62 +264,81 @@ fn scratch_dir() -> Result<PathBuf> {
     Ok(dir)
 }
 
-/// herd's figures and the kernel's bytes per port.
-fn herd(calls: u32, ports: u32, quick: bool) -> Result<(Measured, f64)> {
-    let dir = scratch_dir()?;
-    let socket = dir.join("kernel.sock");
-    let kernel = Peer::start(
-        &[
-            "kernel".into(),
-            "--socket".into(),
-            socket.display().to_string(),
-        ],
-        &[],
-    )?;
-    wait_for_kernel(&socket)?;
-    let task = Task::attach(&socket, "bench")?;
-    let boot = task.allocate_port()?;
-    let exe = std::env::current_exe()?;
-    task.call(PortCall::Spawn {
-        program: exe.display().to_string(),
-        args: vec!["herd".into(), "bench-peer".into(), "herd-server".into()],
-        env: vec!["HERD_LOG=off".into()],
-        rights: vec![herd_wire::PortDescriptor::send(
-            boot.name(),
-            herd_wire::Disposition::MakeSend,
-        )],
-    })
-    .context("starting the benchmark server task")?;
-    let hello = task
-        .receive(boot.name(), Some(Duration::from_secs(10)))
-        .context("waiting for the benchmark server")?;
-    let server = hello
-        .ports
-        .into_iter()
-        .next()
-        .and_then(|r| r.into_send())
-        .context("the server sent no send right")?;
-    let h = Herd {
-        task: task.clone(),
-        server,
-    };
-    let measured = measure(&h, calls, quick)?;
-    let before = rss_bytes(kernel.pid())?;
-    let holder = Task::attach(&socket, "bench-ports")?;
-    for _ in 0..ports {
-        holder.call(PortCall::Allocate(herd_wire::frame::AllocateKind::Receive))?;
+/// herd's side: a kernel process, this process as the client task, and a server task
+/// the kernel starts.
+struct HerdNode {
+    /// First, so the client task leaves before the kernel stops (fields drop in order).
+    herd: Herd,
+    kernel: Peer,
+    socket: PathBuf,
+    dir: PathBuf,
+}
+
+impl HerdNode {
+    fn start() -> Result<HerdNode> {
+        let dir = scratch_dir()?;
+        let socket = dir.join("kernel.sock");
+        let kernel = Peer::start(
+            &[
+                "kernel".into(),
+                "--socket".into(),
+                socket.display().to_string(),
+            ],
+            &[],
+        )?;
+        wait_for_kernel(&socket)?;
+        let task = Task::attach(&socket, "bench")?;
+        let boot = task.allocate_port()?;
+        let exe = std::env::current_exe()?;
+        task.call(PortCall::Spawn {
+            program: exe.display().to_string(),
+            args: vec!["herd".into(), "bench-peer".into(), "herd-server".into()],
+            env: vec!["HERD_LOG=off".into()],
+            rights: vec![herd_wire::PortDescriptor::send(
+                boot.name(),
+                herd_wire::Disposition::MakeSend,
+            )],
+        })
+        .context("starting the benchmark server task")?;
+        let hello = task
+            .receive(boot.name(), Some(Duration::from_secs(10)))
+            .context("waiting for the benchmark server")?;
+        let server = hello
+            .ports
+            .into_iter()
+            .next()
+            .and_then(|r| r.into_send())
+            .context("the server sent no send right")?;
+        Ok(HerdNode {
+            herd: Herd { task, server },
+            kernel,
+            socket,
+            dir,
+        })
     }
-    let after = rss_bytes(kernel.pid())?;
-    let per_port = after.saturating_sub(before) as f64 / ports as f64;
-    // Leave before the kernel goes, so nobody reports a lost connection.
-    drop((holder, h, boot, task));
-    drop(kernel);
-    let _ = std::fs::remove_dir_all(&dir);
-    Ok((measured, per_port))
+
+    /// The kernel's memory per port: its resident set growth while one task allocates
+    /// `ports` receive rights.
+    fn bytes_per_port(&self, ports: u32) -> Result<f64> {
+        let before = rss_bytes(self.kernel.pid())?;
+        let holder = Task::attach(&self.socket, "bench-ports")?;
+        for _ in 0..ports {
+            holder.call(PortCall::Allocate(herd_wire::frame::AllocateKind::Receive))?;
+        }
+        let after = rss_bytes(self.kernel.pid())?;
+        Ok(after.saturating_sub(before) as f64 / ports as f64)
+    }
+}
+
+impl Drop for HerdNode {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }
 
 /// Runs the whole benchmark.
 pub fn run(args: &BenchArgs) -> Result<Report> {
+    let rounds = 5;
     let calls = if args.quick {
         args.calls.min(2000)
     } else {
@@ -280,9 +349,20 @@ pub fn run(args: &BenchArgs) -> Result<Report> {
     } else {
         args.ports
     };
-    let direct = direct(calls, args.quick).context("direct baseline")?;
-    let relay = relayed(calls, args.quick).context("relay baseline")?;
-    let (herd, per_port) = herd(calls, ports, args.quick).context("herd")?;
+    let work = Work {
+        calls: (calls / rounds).max(1),
+        oneway: (calls * 5 / rounds).max(1),
+        transfers: if args.quick { 4 } else { 40 },
+    };
+    let (direct_t, _direct_peers) = direct().context("direct baseline")?;
+    let (relay_t, _relay_peers) = relayed().context("relay baseline")?;
+    let node = HerdNode::start().context("herd")?;
+    let mut all = measure(&[&direct_t, &relay_t, &node.herd], &work, rounds)?.into_iter();
+    let (direct, relay, herd) = match (all.next(), all.next(), all.next()) {
+        (Some(d), Some(r), Some(h)) => (d, r, h),
+        _ => bail!("missing measurements"),
+    };
+    let per_port = node.bytes_per_port(ports)?;
     let mut r = Report {
         name: "ipc".into(),
         ..Default::default()
@@ -354,7 +434,7 @@ pub fn run(args: &BenchArgs) -> Result<Report> {
         herd.p50_us / relay.p50_us.max(1e-9),
     ));
     r.notes.push(format!(
-        "{calls} round trips per thread; {ports} ports held by one task for the memory figure (kernel RSS growth / ports)"
+        "{calls} round trips per thread in {rounds} rounds interleaving direct, relay and herd; {ports} ports held by one task for the memory figure (kernel RSS growth / ports)"
     ));
     Ok(r)
 }
