@@ -38,15 +38,15 @@ enum Op {
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        (any::<u8>(), 0u8..3).prop_map(|(t, k)| Op::Allocate(t, k)),
-        (any::<u8>(), any::<u16>(), any::<bool>()).prop_map(|(t, n, o)| Op::Make(t, n, o)),
-        (
+        3 => (any::<u8>(), 0u8..3).prop_map(|(t, k)| Op::Allocate(t, k)),
+        3 => (any::<u8>(), any::<u16>(), any::<bool>()).prop_map(|(t, n, o)| Op::Make(t, n, o)),
+        6 => (
             any::<u8>(),
             any::<u16>(),
-            15u8..23,
+            0u8..21,
             any::<u16>(),
-            14u8..23,
-            proptest::collection::vec((any::<u16>(), 14u8..23), 0..4),
+            0u8..21,
+            proptest::collection::vec((any::<u16>(), 0u8..21), 0..3),
             any::<bool>()
         )
             .prop_map(
@@ -60,33 +60,63 @@ fn op() -> impl Strategy<Value = Op> {
                     timeout0
                 }
             ),
-        (any::<u8>(), any::<u16>()).prop_map(|(t, n)| Op::Receive(t, n)),
-        (any::<u8>(), any::<u16>()).prop_map(|(t, n)| Op::Deallocate(t, n)),
-        (any::<u8>(), any::<u16>(), 0u8..5, -2i8..3)
+        3 => (any::<u8>(), any::<u16>()).prop_map(|(t, n)| Op::Receive(t, n)),
+        1 => (any::<u8>(), any::<u16>()).prop_map(|(t, n)| Op::Deallocate(t, n)),
+        1 => (any::<u8>(), any::<u16>(), 0u8..5, -2i8..3)
             .prop_map(|(t, n, r, d)| Op::ModRefs(t, n, r, d)),
-        (any::<u8>(), any::<u16>()).prop_map(|(t, n)| Op::Destroy(t, n)),
-        (any::<u8>(), any::<u16>(), 0u8..3, any::<u16>(), 0u32..3)
+        1 => (any::<u8>(), any::<u16>()).prop_map(|(t, n)| Op::Destroy(t, n)),
+        1 => (any::<u8>(), any::<u16>(), 0u8..3, any::<u16>(), 0u32..3)
             .prop_map(|(t, n, k, m, s)| Op::Notify(t, n, k, m, s)),
-        (any::<u8>(), any::<u16>(), any::<u16>()).prop_map(|(t, a, b)| Op::Move(t, a, b)),
-        (any::<u8>(), any::<u16>(), 0u8..4).prop_map(|(t, n, l)| Op::Qlimit(t, n, l)),
-        any::<u8>().prop_map(Op::Kill),
-        (1u8..50).prop_map(Op::Advance),
+        1 => (any::<u8>(), any::<u16>(), any::<u16>()).prop_map(|(t, a, b)| Op::Move(t, a, b)),
+        1 => (any::<u8>(), any::<u16>(), 0u8..4).prop_map(|(t, n, l)| Op::Qlimit(t, n, l)),
+        1 => any::<u8>().prop_map(Op::Kill),
+        1 => (1u8..50).prop_map(Op::Advance),
     ]
 }
 
 /// The task's names, with a forged one at the end so bad names get tried too.
 fn names(s: &mut Sim, conn: u64) -> Vec<PortName> {
-    let mut v: Vec<PortName> = match s.call(conn, PortCall::TaskNames(0)) {
+    match s.call(conn, PortCall::TaskNames(0)) {
         Ok(CallValue::NameInfos(v)) => v.into_iter().map(|i| i.name).collect(),
         other => panic!("{other:?}"),
-    };
-    v.push(PortName(0xdead_0001));
-    v.push(PortName::NULL);
-    v
+    }
 }
 
+/// The task's names with their rights.
+fn rights(s: &mut Sim, conn: u64) -> Vec<(PortName, RightKind)> {
+    match s.call(conn, PortCall::TaskNames(0)) {
+        Ok(CallValue::NameInfos(v)) => v.into_iter().map(|i| (i.name, i.rights)).collect(),
+        other => panic!("{other:?}"),
+    }
+}
+
+/// A disposition that suits the rights held (or a null right's 0).
+fn fitting(rights: Option<RightKind>, seed: u16) -> u8 {
+    let Some(r) = rights else { return 0 };
+    let d = if r.contains(RightKind::RECEIVE) {
+        [
+            Disposition::MakeSend,
+            Disposition::MakeSendOnce,
+            Disposition::MoveReceive,
+        ][seed as usize % 3]
+    } else if r.contains(RightKind::SEND) {
+        [Disposition::CopySend, Disposition::MoveSend][seed as usize % 2]
+    } else if r.contains(RightKind::SEND_ONCE) {
+        Disposition::MoveSendOnce
+    } else {
+        Disposition::CopySend
+    };
+    d as u8
+}
+
+/// One of the names, or now and then (and always when there are none) a forged or null one.
 fn pick(v: &[PortName], i: u16) -> PortName {
-    v[i as usize % v.len()]
+    match i % 10 {
+        _ if v.is_empty() => PortName(0xdead_0001),
+        0 => PortName(0xdead_0001),
+        1 => PortName::NULL,
+        _ => v[(i / 10) as usize % v.len()],
+    }
 }
 
 struct World {
@@ -183,17 +213,51 @@ impl World {
                 ..
             } => {
                 let v = names(s, t);
-                let mut m = Message::new(pick(&v, dest), Disposition::MoveSend, 1);
-                m.header.dest.kind = dest_disp;
+                let held = rights(s, t);
+                // Kind selectors below 12 mean "a disposition that fits the right", so that
+                // most messages go through; 12..=20 become raw values 14..=22, which try
+                // every wrong combination (14, 15 and 22 are not dispositions at all).
+                let kind = |name: PortName, k: u8, seed: u16| {
+                    if k >= 12 {
+                        return k + 2;
+                    }
+                    let r = held.iter().find(|(n, _)| *n == name).map(|(_, r)| *r);
+                    fitting(r, seed)
+                };
+                // Mostly a name that can be a destination; sometimes any name at all.
+                let sendable: Vec<PortName> = held
+                    .iter()
+                    .filter(|(_, r)| {
+                        r.contains(RightKind::SEND)
+                            || r.contains(RightKind::SEND_ONCE)
+                            || r.contains(RightKind::RECEIVE)
+                    })
+                    .map(|(n, _)| *n)
+                    .collect();
+                let dest_name = match sendable.len() {
+                    0 => pick(&v, dest),
+                    _ if dest % 5 == 0 => pick(&v, dest),
+                    n => sendable[dest as usize % n],
+                };
+                let mut m = Message::new(dest_name, Disposition::MoveSend, 1);
+                // A receive right cannot be moved as the destination: make a right instead.
+                m.header.dest.kind = match kind(dest_name, dest_disp, dest) {
+                    16 => Disposition::MakeSend as u8,
+                    k => k,
+                };
+                let reply_name = pick(&v, reply);
                 m.header.reply = PortDescriptor {
-                    name: pick(&v, reply),
-                    kind: if reply_disp < 16 { 0 } else { reply_disp },
+                    name: reply_name,
+                    kind: kind(reply_name, reply_disp, reply),
                 };
                 m.ports = body
                     .iter()
-                    .map(|(n, k)| PortDescriptor {
-                        name: pick(&v, *n),
-                        kind: *k,
+                    .map(|(n, k)| {
+                        let name = pick(&v, *n);
+                        PortDescriptor {
+                            name,
+                            kind: kind(name, *k, *n),
+                        }
                     })
                     .collect();
                 let timeout = if timeout0 {
