@@ -4,6 +4,8 @@
 mod bench;
 mod kernel_cmd;
 mod paths;
+mod portinfo;
+mod rpctrace;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -25,6 +27,13 @@ enum Command {
     /// Internal: a peer process the benchmarks start (echo server, relay, herd server).
     #[command(hide = true)]
     BenchPeer(bench::peer::PeerArgs),
+    /// Print every message a task sends and receives, decoded (the kernel traces it).
+    Rpctrace(rpctrace::RpctraceArgs),
+    /// List a task's port names: rights, references, receivers, queues.
+    Portinfo(portinfo::PortinfoArgs),
+    /// Internal: test-interface clients and servers, for trying rpctrace and its tests.
+    #[command(hide = true)]
+    RpctracePeer(rpctrace::peer::PeerArgs),
 }
 
 fn main() {
@@ -47,5 +56,8 @@ fn run(cli: Cli) -> Result<()> {
         Command::Kernel(a) => kernel_cmd::run(a),
         Command::Bench(a) => bench::run(a),
         Command::BenchPeer(a) => bench::peer::run(a),
+        Command::Rpctrace(a) => rpctrace::run(a),
+        Command::Portinfo(a) => portinfo::run(a),
+        Command::RpctracePeer(a) => rpctrace::peer::run(a),
     }
 }

@@ -13,6 +13,7 @@ use crate::objects::{
 };
 use crate::space::{Entry, RightKindExt, MAX_UREFS};
 use crate::state::{Action, Kernel, RecvTarget, SpawnOrder, Wait};
+use crate::trace::{port_id, set_id};
 
 type CallResult = Result<CallValue, KernError>;
 
@@ -61,7 +62,8 @@ impl Kernel {
             }),
             PortCall::GetReceiveStatus(name) => self.receive_status(task, name),
             PortCall::GetSetStatus(name) => self.set_status(task, name),
-            PortCall::TaskNames(t) => self.task_names(task, t),
+            PortCall::TaskNames(t) => self.task_names(task, if t == 0 { task as u64 } else { t }),
+            PortCall::TaskNamesOf(t) => self.task_names(task, t),
             PortCall::Tasks => Ok(CallValue::Tasks(self.task_list())),
             PortCall::Stats => Ok(CallValue::Stats(self.stats())),
             PortCall::Spawn {
@@ -69,7 +71,24 @@ impl Kernel {
                 args,
                 env,
                 rights,
-            } => return self.spawn(conn, task, program, args, env, &rights),
+            } => return self.spawn(conn, task, (program, args, env), &rights, None),
+            PortCall::SpawnTraced {
+                program,
+                args,
+                env,
+                rights,
+                tracer,
+                follow,
+            } => {
+                let trace = Some((tracer, follow));
+                return self.spawn(conn, task, (program, args, env), &rights, trace);
+            }
+            PortCall::Trace {
+                task: target,
+                tracer,
+                follow,
+            } => self.trace_call(task, target, tracer, follow),
+            PortCall::Untrace(target) => self.untrace_call(task, target),
         })
     }
 
@@ -557,11 +576,7 @@ impl Kernel {
     }
 
     fn task_names(&mut self, caller: TaskId, target: u64) -> CallResult {
-        let target = if target == 0 {
-            caller
-        } else {
-            target as TaskId
-        };
+        let target = TaskId::try_from(target).map_err(|_| KernError::InvalidTask)?;
         let caller_uid = self.tasks.get(caller).map_or(u32::MAX, |t| t.uid);
         let t = self.tasks.get(target).ok_or(KernError::InvalidTask)?;
         if caller_uid != 0 && caller_uid != t.uid {
@@ -594,7 +609,7 @@ impl Kernel {
         };
         if e.rights.contains(RightKind::PORT_SET) {
             if let Some(s) = self.sets.get(e.object) {
-                info.port_id = ((s.generation as u64) << 32) | e.object as u64 | (1 << 63);
+                info.port_id = set_id(e.object, s.generation);
                 info.queued = s
                     .members
                     .iter()
@@ -615,7 +630,7 @@ impl Kernel {
             info.rights = RightKind::DEAD_NAME;
             return info;
         }
-        info.port_id = ((port.generation as u64) << 32) | e.object as u64;
+        info.port_id = port_id(e.object, port.generation);
         info.queued = port.queue.len() as u32;
         if let Receiver::Task(t, _) = port.receiver {
             info.receiver_task = t as u64;
@@ -663,14 +678,14 @@ impl Kernel {
         s
     }
 
+    /// `Spawn`, or `SpawnTraced` when `trace` names a tracer port (and whether to follow).
     fn spawn(
         &mut self,
         conn: ConnId,
         task: TaskId,
-        program: String,
-        args: Vec<String>,
-        env: Vec<String>,
+        (program, args, env): (String, Vec<String>, Vec<String>),
         rights: &[PortDescriptor],
+        trace: Option<(PortName, bool)>,
     ) -> Option<CallResult> {
         let uid = self.tasks.get(task).map_or(u32::MAX, |t| t.uid);
         if uid != 0 && uid != self.kernel_uid {
@@ -679,12 +694,30 @@ impl Kernel {
         if env.iter().any(|e| !e.contains('=')) || program.is_empty() {
             return Some(Err(KernError::InvalidArgument));
         }
+        // The child's tracer: asked for, or inherited from a spawner traced with follow.
+        let tracer = match trace {
+            Some((name, follow)) => match self.tracer_right(task, name) {
+                Ok(p) => Some((p, follow)),
+                Err(e) => return Some(Err(e)),
+            },
+            None => self.inherited_trace(task).map(|p| (p, true)),
+        };
         let taken = match self.copyin_rights(task, rights) {
             Ok(t) => t,
-            Err(e) => return Some(Err(e)),
+            Err(e) => {
+                if let Some((p, _)) = tracer {
+                    self.release_send(p);
+                }
+                return Some(Err(e));
+            }
         };
-        let label = program.rsplit('/').next().unwrap_or(&program).to_string();
+        // Tools show the name the program was started as (argv[0]), as ps does.
+        let shown = args.first().filter(|a| !a.is_empty()).unwrap_or(&program);
+        let label = shown.rsplit('/').next().unwrap_or(shown).to_string();
         let child_task = self.create_task(0, uid, label);
+        if let Some((p, follow)) = tracer {
+            self.arm_trace(child_task, p, follow);
+        }
         let ports = taken
             .into_iter()
             .map(|r| self.copyout_right(child_task, r).name)

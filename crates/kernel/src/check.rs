@@ -102,6 +102,7 @@ impl Kernel {
                 count_msg(msg, *port, &mut counts);
             }
         }
+        self.check_traces(&mut counts)?;
         for (idx, port) in self.ports.iter() {
             let got = Counts {
                 srights: port.srights,
@@ -136,6 +137,39 @@ impl Kernel {
         }
         if let Some((p, c)) = counts.into_iter().next() {
             return Err(format!("rights {c:?} refer to freed port {p}"));
+        }
+        Ok(())
+    }
+
+    /// Counts the send right the kernel holds for each trace, and checks the trace
+    /// indexes (traced tasks, tracer ports) against the tasks.
+    fn check_traces(&self, counts: &mut HashMap<PortIdx, Counts>) -> Result<(), String> {
+        let mut ports: HashMap<PortIdx, u32> = HashMap::new();
+        let mut traced = 0;
+        for (tid, task) in self.tasks.iter() {
+            let Some(t) = task.trace.as_deref() else {
+                continue;
+            };
+            traced += 1;
+            if !self.traced.contains(&tid) {
+                return Err(format!("task {tid}: traced but not listed"));
+            }
+            *ports.entry(t.port).or_default() += 1;
+            let c = counts.entry(t.port).or_default();
+            c.srights += 1;
+            c.refs += 1;
+        }
+        if traced != self.traced.len() {
+            return Err(format!(
+                "{} tasks listed as traced, {traced} are",
+                self.traced.len()
+            ));
+        }
+        if ports != self.tracer_ports {
+            return Err(format!(
+                "tracer ports {:?}, recount {ports:?}",
+                self.tracer_ports
+            ));
         }
         Ok(())
     }

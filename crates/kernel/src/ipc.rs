@@ -4,10 +4,12 @@
 use std::os::fd::OwnedFd;
 
 use herd_wire::frame::{msg_option, Timeout};
+use herd_wire::trace::record_flags;
 use herd_wire::{KernError, Message, PortName};
 
 use crate::objects::{ConnId, KMsg, KRight, PortIdx, Receiver, TaskId};
 use crate::state::{Kernel, RecvTarget, Wait};
+use crate::trace::SendSnapshot;
 
 impl Kernel {
     /// `mach_msg`: send, receive, or both in one round trip.
@@ -34,15 +36,37 @@ impl Kernel {
                 None => self.reply_msg(conn, Ok(()), None),
             };
         };
+        // Tracing costs untraced tasks this one check.
+        let snapshot = (self.is_traced(task) && self.record_room(task, false))
+            .then(|| SendSnapshot::of(&message));
         let (dest, via_send_once, kmsg) = match self.copyin_msg(task, message, fds) {
             Ok(x) => x,
-            Err(e) => return self.reply_msg(conn, Err(e), None),
+            Err(e) => {
+                if let Some(snap) = snapshot {
+                    self.trace_send(task, snap, None, Err(e), 0);
+                }
+                return self.reply_msg(conn, Err(e), None);
+            }
         };
         let full = self.ports.get(dest).is_some_and(|p| {
             !p.is_dead()
                 && (p.queue.len() >= p.qlimit as usize
                     || p.extra.as_ref().is_some_and(|e| !e.blocked.is_empty()))
         });
+        if let Some(snap) = snapshot {
+            let (status, flags) = if full && !via_send_once {
+                if send_timeout == Some(std::time::Duration::ZERO) {
+                    (Err(KernError::SendTimedOut), 0)
+                } else {
+                    (Ok(()), record_flags::BLOCKED)
+                }
+            } else if self.is_dead(dest) {
+                (Err(KernError::SendInvalidDest), 0)
+            } else {
+                (Ok(()), 0)
+            };
+            self.trace_send(task, snap, Some((dest, &kmsg)), status, flags);
+        }
         if full && !via_send_once {
             if send_timeout == Some(std::time::Duration::ZERO) {
                 let returned = self.return_to_sender(task, kmsg);
@@ -140,7 +164,11 @@ impl Kernel {
             }
             None => 0,
         };
+        let traced = self.is_traced(task) && self.traces_receive(task, p);
         let out = self.copyout_msg(task, p, seqno, msg);
+        if traced {
+            self.trace_receive(task, p, &out.0);
+        }
         self.reply_msg(conn, Ok(()), Some(out));
     }
 

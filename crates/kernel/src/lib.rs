@@ -19,6 +19,7 @@ pub mod objects;
 mod rights;
 pub mod space;
 pub mod state;
+mod trace;
 mod transfer;
 
 use std::os::fd::OwnedFd;

@@ -1,7 +1,7 @@
 //! The kernel as a state machine: inputs (connections, frames, closes, time) in, actions
 //! (frames to send, connections to close, programs to start) out. No I/O happens here.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::hash::{BuildHasher, Hasher};
 use std::os::fd::OwnedFd;
 use std::time::Instant;
@@ -13,6 +13,7 @@ use herd_wire::{KernError, Message, PortName, Request, Response};
 
 use crate::objects::{ConnId, KMsg, Port, PortIdx, PortSet, SetIdx, Slab, TaskId};
 use crate::space::Space;
+use crate::trace::TraceState;
 
 /// Something that happened outside the state machine.
 #[derive(Debug)]
@@ -109,6 +110,8 @@ pub struct Task {
     pub space: Space,
     /// Live connections.
     pub conns: u32,
+    /// Its tracer, when traced.
+    pub(crate) trace: Option<Box<TraceState>>,
 }
 
 /// What a blocked connection waits for.
@@ -177,6 +180,12 @@ pub struct Kernel {
     pub(crate) spawning: HashMap<ConnId, ConnId>,
     /// The uid the kernel runs as (spawning is limited to it and to root).
     pub(crate) kernel_uid: u32,
+    /// When the kernel started (trace records count time from here).
+    pub(crate) started: Instant,
+    /// The traced tasks; empty is the untraced fast path.
+    pub(crate) traced: BTreeSet<TaskId>,
+    /// Ports that receive trace records, with the number of traces sending to each.
+    pub(crate) tracer_ports: HashMap<PortIdx, u32>,
 }
 
 /// The largest connection id handed to the driver for connections it accepts; ids above
@@ -201,6 +210,9 @@ impl Kernel {
             next_conn: KERNEL_CONN_BASE,
             spawning: HashMap::new(),
             kernel_uid,
+            started: now,
+            traced: BTreeSet::new(),
+            tracer_ports: HashMap::new(),
         }
     }
 
@@ -367,6 +379,7 @@ impl Kernel {
             token,
             space: Space::default(),
             conns: 0,
+            trace: None,
         });
         self.tokens.insert(token, task);
         task
@@ -455,6 +468,9 @@ impl Kernel {
                 if let Some(c) = self.conns.get_mut(&child) {
                     c.creds.pid = pid;
                 }
+                if let Some(parent) = self.task_of(spawner) {
+                    self.trace_spawned(parent, task);
+                }
                 self.reply_call(
                     spawner,
                     Ok(herd_wire::frame::CallValue::Spawned {
@@ -483,7 +499,10 @@ impl Kernel {
 
     fn call(&mut self, conn: ConnId, task: TaskId, call: PortCall, fds: Vec<OwnedFd>) {
         drop(fds);
-        if let Some(result) = self.port_call(conn, task, call) {
+        let result = self.port_call(conn, task, call);
+        // A call may have destroyed a tracer's port.
+        self.sweep_dead_tracers();
+        if let Some(result) = result {
             self.reply_call(conn, result);
         }
     }
@@ -505,7 +524,10 @@ impl Kernel {
             None => false,
         };
         if last {
+            self.trace_exit(task);
             self.task_died(task);
+            // The task may have been a tracer.
+            self.sweep_dead_tracers();
         }
     }
 
@@ -515,6 +537,7 @@ impl Kernel {
 
     /// Forgets the token of a dead task.
     pub(crate) fn forget_task(&mut self, task: TaskId) -> Option<Task> {
+        self.stop_trace(task);
         let t = self.tasks.remove(task)?;
         self.tokens.remove(&t.token);
         Some(t)

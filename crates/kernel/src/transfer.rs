@@ -208,7 +208,7 @@ impl Kernel {
     }
 
     /// Counts a new send right of `p` (in the kernel).
-    fn count_send(&mut self, p: PortIdx) {
+    pub(crate) fn count_send(&mut self, p: PortIdx) {
         if let Some(port) = self.ports.get_mut(p) {
             port.srights += 1;
             port.refs += 1;

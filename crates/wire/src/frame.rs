@@ -250,6 +250,40 @@ pub enum PortCall {
         /// Rights to give it, with their dispositions.
         rights: Vec<crate::message::PortDescriptor>,
     },
+    /// Start tracing a task: from now on the kernel enqueues a record
+    /// ([`crate::trace::TraceRecord`]) on `tracer`'s port for every message the task sends
+    /// or receives, and when it spawns or dies. Only the task's owner or the superuser
+    /// may trace it; a task has at most one tracer. Answers [`CallValue::Unit`].
+    Trace {
+        /// The kernel's task id, taken literally.
+        task: u64,
+        /// A send right (copied) or receive right (a send right is made) of the caller's,
+        /// naming the port records go to. It may not be a port the traced task receives.
+        tracer: PortName,
+        /// Whether tasks the traced task spawns are traced to the same port.
+        follow: bool,
+    },
+    /// Stop tracing a task (same permission as [`PortCall::Trace`]).
+    Untrace(u64),
+    /// [`PortCall::Spawn`], with the new task traced to `tracer` before it can send
+    /// anything; answers [`CallValue::Spawned`].
+    SpawnTraced {
+        /// The program (a host path).
+        program: String,
+        /// Its arguments, `argv[0]` first.
+        args: Vec<String>,
+        /// Environment entries `KEY=VALUE` added to the kernel's.
+        env: Vec<String>,
+        /// Rights to give it, with their dispositions.
+        rights: Vec<crate::message::PortDescriptor>,
+        /// The tracer's port, as in [`PortCall::Trace`].
+        tracer: PortName,
+        /// Whether the new task's own children are traced too.
+        follow: bool,
+    },
+    /// Every name of a task, by kernel task id taken literally (unlike
+    /// [`PortCall::TaskNames`], 0 is task 0); answers [`CallValue::NameInfos`].
+    TaskNamesOf(u64),
 }
 
 /// What a successful [`PortCall`] answers.
@@ -405,6 +439,54 @@ fn encode_strings(w: &mut Writer, v: &[String]) {
     }
 }
 
+fn decode_flag(r: &mut Reader<'_>) -> Result<bool, DecodeError> {
+    match r.u8()? {
+        0 => Ok(false),
+        1 => Ok(true),
+        v => Err(bad("flag", v)),
+    }
+}
+
+fn encode_spawn(
+    w: &mut Writer,
+    program: &str,
+    args: &[String],
+    env: &[String],
+    rights: &[crate::message::PortDescriptor],
+) {
+    w.str(program);
+    encode_strings(w, args);
+    encode_strings(w, env);
+    w.u32(rights.len() as u32);
+    for d in rights {
+        w.u32(d.name.0).u8(d.kind);
+    }
+}
+
+/// A spawn request's program, arguments, environment and rights.
+type SpawnParts = (
+    String,
+    Vec<String>,
+    Vec<String>,
+    Vec<crate::message::PortDescriptor>,
+);
+
+fn decode_spawn(r: &mut Reader<'_>) -> Result<SpawnParts, DecodeError> {
+    let program = r.string("program", MAX_STRING)?;
+    let args = decode_strings(r, "arguments")?;
+    let env = decode_strings(r, "environment")?;
+    let n = r.count("spawn rights", crate::message::MAX_PORTS)?;
+    let rights = (0..n)
+        .map(|_| {
+            Ok(crate::message::PortDescriptor {
+                name: decode_name(r)?,
+                kind: r.u8()?,
+            })
+        })
+        .collect::<Result<Vec<_>, DecodeError>>()?;
+    Ok((program, args, env, rights))
+}
+
 impl PortCall {
     fn encode(&self, w: &mut Writer) {
         match self {
@@ -476,13 +558,33 @@ impl PortCall {
                 env,
                 rights,
             } => {
-                w.u8(18).str(program);
-                encode_strings(w, args);
-                encode_strings(w, env);
-                w.u32(rights.len() as u32);
-                for d in rights {
-                    w.u32(d.name.0).u8(d.kind);
-                }
+                w.u8(18);
+                encode_spawn(w, program, args, env, rights);
+            }
+            PortCall::Trace {
+                task,
+                tracer,
+                follow,
+            } => {
+                w.u8(19).u64(*task).u32(tracer.0).u8(*follow as u8);
+            }
+            PortCall::Untrace(t) => {
+                w.u8(20).u64(*t);
+            }
+            PortCall::SpawnTraced {
+                program,
+                args,
+                env,
+                rights,
+                tracer,
+                follow,
+            } => {
+                w.u8(21);
+                encode_spawn(w, program, args, env, rights);
+                w.u32(tracer.0).u8(*follow as u8);
+            }
+            PortCall::TaskNamesOf(t) => {
+                w.u8(22).u64(*t);
             }
         }
     }
@@ -546,18 +648,7 @@ impl PortCall {
             16 => PortCall::Tasks,
             17 => PortCall::Stats,
             18 => {
-                let program = r.string("program", MAX_STRING)?;
-                let args = decode_strings(r, "arguments")?;
-                let env = decode_strings(r, "environment")?;
-                let n = r.count("spawn rights", crate::message::MAX_PORTS)?;
-                let rights = (0..n)
-                    .map(|_| {
-                        Ok(crate::message::PortDescriptor {
-                            name: decode_name(r)?,
-                            kind: r.u8()?,
-                        })
-                    })
-                    .collect::<Result<Vec<_>, DecodeError>>()?;
+                let (program, args, env, rights) = decode_spawn(r)?;
                 PortCall::Spawn {
                     program,
                     args,
@@ -565,6 +656,24 @@ impl PortCall {
                     rights,
                 }
             }
+            19 => PortCall::Trace {
+                task: r.u64()?,
+                tracer: decode_name(r)?,
+                follow: decode_flag(r)?,
+            },
+            20 => PortCall::Untrace(r.u64()?),
+            21 => {
+                let (program, args, env, rights) = decode_spawn(r)?;
+                PortCall::SpawnTraced {
+                    program,
+                    args,
+                    env,
+                    rights,
+                    tracer: decode_name(r)?,
+                    follow: decode_flag(r)?,
+                }
+            }
+            22 => PortCall::TaskNamesOf(r.u64()?),
             v => return Err(bad("call", v)),
         })
     }

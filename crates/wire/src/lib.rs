@@ -14,6 +14,7 @@ pub mod codes;
 pub mod frame;
 pub mod message;
 pub mod name;
+pub mod trace;
 
 pub use codes::{Errno, KernError};
 pub use frame::{Request, Response};

@@ -19,11 +19,12 @@ use super::spawn::{rss_bytes, Peer};
 use super::stats::{rate, Samples};
 use super::BenchArgs;
 
-const THREADS: [usize; 3] = [1, 2, 4];
+/// Client threads the call rates are measured with.
+pub(super) const THREADS: [usize; 3] = [1, 2, 4];
 const OOL_BYTES: usize = 1 << 20;
 
 /// One transport under test: how to make a client endpoint per thread and do one call.
-trait Transport: Sync {
+pub(super) trait Transport: Sync {
     /// One round trip of `kind` (with a 1 MiB region for [`OOL`]).
     fn call(&self, thread: usize, kind: u8, region: Option<Region>) -> Result<()>;
     /// One message with no answer.
@@ -55,9 +56,11 @@ impl Transport for Sockets {
 }
 
 /// herd: RPCs through the kernel to the benchmark server task.
-struct Herd {
-    task: Task,
-    server: SendRight,
+pub(super) struct Herd {
+    /// The client task.
+    pub(super) task: Task,
+    /// The server's port.
+    pub(super) server: SendRight,
 }
 
 impl Transport for Herd {
@@ -76,16 +79,16 @@ impl Transport for Herd {
 
 /// Figures of one transport.
 #[derive(Default, Debug)]
-struct Measured {
-    p50_us: f64,
+pub(super) struct Measured {
+    pub(super) p50_us: f64,
     p99_us: f64,
-    calls_per_s: Vec<f64>,
+    pub(super) calls_per_s: Vec<f64>,
     oneway_per_s: f64,
     ool_mib_per_s: f64,
 }
 
 /// How much work one round gives each transport.
-struct Work {
+pub(super) struct Work {
     calls: u32,
     oneway: u32,
     transfers: u32,
@@ -132,8 +135,12 @@ fn calls_on_threads(t: &dyn Transport, threads: usize, calls: u32) -> Result<Dur
     Ok(start.elapsed())
 }
 
-/// Measures every transport, interleaving them round by round.
-fn measure(transports: &[&dyn Transport], work: &Work, rounds: u32) -> Result<Vec<Measured>> {
+/// Null-RPC latency and call rates of every transport, interleaved round by round.
+pub(super) fn measure_rpc(
+    transports: &[&dyn Transport],
+    work: &Work,
+    rounds: u32,
+) -> Result<Vec<Measured>> {
     let n = transports.len();
     let mut out: Vec<Measured> = (0..n).map(|_| Measured::default()).collect();
     for t in transports {
@@ -166,6 +173,12 @@ fn measure(transports: &[&dyn Transport], work: &Work, rounds: u32) -> Result<Ve
             m.calls_per_s.push(rate(count, d));
         }
     }
+    Ok(out)
+}
+
+/// Measures every transport, interleaving them round by round.
+fn measure(transports: &[&dyn Transport], work: &Work, rounds: u32) -> Result<Vec<Measured>> {
+    let mut out = measure_rpc(transports, work, rounds)?;
     let took = interleaved(transports, rounds, |_, t| {
         let start = Instant::now();
         for _ in 0..work.oneway {
@@ -266,28 +279,18 @@ fn scratch_dir() -> Result<PathBuf> {
 
 /// herd's side: a kernel process, this process as the client task, and a server task
 /// the kernel starts.
-struct HerdNode {
+pub(super) struct HerdNode {
     /// First, so the client task leaves before the kernel stops (fields drop in order).
-    herd: Herd,
+    pub(super) herd: Herd,
     kernel: Peer,
-    socket: PathBuf,
+    pub(super) socket: PathBuf,
     dir: PathBuf,
 }
 
-impl HerdNode {
-    fn start() -> Result<HerdNode> {
-        let dir = scratch_dir()?;
-        let socket = dir.join("kernel.sock");
-        let kernel = Peer::start(
-            &[
-                "kernel".into(),
-                "--socket".into(),
-                socket.display().to_string(),
-            ],
-            &[],
-        )?;
-        wait_for_kernel(&socket)?;
-        let task = Task::attach(&socket, "bench")?;
+impl Herd {
+    /// A client task `label` and a benchmark server task the kernel starts for it.
+    pub(super) fn start(socket: &Path, label: &str) -> Result<Herd> {
+        let task = Task::attach(socket, label)?;
         let boot = task.allocate_port()?;
         let exe = std::env::current_exe()?;
         task.call(PortCall::Spawn {
@@ -309,8 +312,25 @@ impl HerdNode {
             .next()
             .and_then(|r| r.into_send())
             .context("the server sent no send right")?;
+        Ok(Herd { task, server })
+    }
+}
+
+impl HerdNode {
+    fn start() -> Result<HerdNode> {
+        let dir = scratch_dir()?;
+        let socket = dir.join("kernel.sock");
+        let kernel = Peer::start(
+            &[
+                "kernel".into(),
+                "--socket".into(),
+                socket.display().to_string(),
+            ],
+            &[],
+        )?;
+        wait_for_kernel(&socket)?;
         Ok(HerdNode {
-            herd: Herd { task, server },
+            herd: Herd::start(&socket, "bench")?,
             kernel,
             socket,
             dir,
@@ -362,11 +382,19 @@ pub fn run(args: &BenchArgs) -> Result<Report> {
         (Some(d), Some(r), Some(h)) => (d, r, h),
         _ => bail!("missing measurements"),
     };
+    let traced = if args.traced {
+        Some(super::traced::measure(&node, &work, rounds).context("traced")?)
+    } else {
+        None
+    };
     let per_port = node.bytes_per_port(ports)?;
     let mut r = Report {
         name: "ipc".into(),
         ..Default::default()
     };
+    if let Some(t) = &traced {
+        t.report(&mut r);
+    }
     let mut fig = |key: String, unit, value, baseline, base, better| {
         r.figures.push(Figure {
             key,

@@ -6,6 +6,7 @@ pub mod peer;
 mod report;
 mod spawn;
 mod stats;
+mod traced;
 
 use anyhow::Result;
 use clap::{Args, ValueEnum};
@@ -35,6 +36,10 @@ pub struct BenchArgs {
     /// Fewer iterations everywhere (for smoke tests; figures are noisier).
     #[arg(long)]
     pub quick: bool,
+    /// Also measure the null RPC of a task traced by an rpctrace-like reader, against the
+    /// same calls untraced, interleaved in the same run.
+    #[arg(long)]
+    pub traced: bool,
 }
 
 /// Runs a benchmark and prints its report.
