@@ -81,27 +81,10 @@ impl Body<'_> {
     }
 
     fn value(&mut self, ty: ArgType) -> Result<String, String> {
-        let d = &mut self.data;
-        let text = |e: herd_wire::codec::DecodeError| e.to_string();
+        if let Some(inline) = inline_value(ty, &mut self.data) {
+            return inline;
+        }
         Ok(match ty {
-            ArgType::U8 => d.u8().map_err(text)?.to_string(),
-            ArgType::U16 => d.u16().map_err(text)?.to_string(),
-            ArgType::U32 => d.u32().map_err(text)?.to_string(),
-            ArgType::U64 => d.u64().map_err(text)?.to_string(),
-            ArgType::I32 => d.i32().map_err(text)?.to_string(),
-            ArgType::I64 => d.i64().map_err(text)?.to_string(),
-            ArgType::Bool => match d.u8().map_err(text)? {
-                0 => "false".to_string(),
-                1 => "true".to_string(),
-                v => return Err(format!("bool byte is {v}")),
-            },
-            ArgType::Bytes => bytes(d.bytes("bytes", usize::MAX).map_err(text)?),
-            ArgType::String => {
-                let raw = d.bytes("string", usize::MAX).map_err(text)?;
-                let s = std::str::from_utf8(raw).map_err(|_| "string is not UTF-8")?;
-                string(s)
-            }
-            ArgType::PortName | ArgType::Object => PortName(d.u32().map_err(text)?).to_string(),
             ArgType::Send | ArgType::SendOnce | ArgType::Receive => {
                 let p = self.ports.get(self.port_at).ok_or_else(|| {
                     format!(
@@ -124,6 +107,7 @@ impl Body<'_> {
                 self.ool_at += 1;
                 format!("region({size} bytes)")
             }
+            _ => return Err(format!("{ty:?} is not carried beside the data")),
         })
     }
 }
@@ -202,4 +186,36 @@ fn right(p: &PortDescriptor) -> String {
         other => format!("kind {other}"),
     };
     format!("port {} ({kind})", p.name)
+}
+
+/// Decodes one value of an inline type (everything but rights and regions, which travel
+/// beside the data) from `d`; `None` for a type that is not inline. Tools that walk a body
+/// themselves (rpctrace) use it to print values exactly as `describe` does.
+pub fn inline_value(ty: ArgType, d: &mut Reader<'_>) -> Option<Result<String, String>> {
+    let text = |e: herd_wire::codec::DecodeError| e.to_string();
+    Some(match ty {
+        ArgType::Send | ArgType::SendOnce | ArgType::Receive | ArgType::Region => return None,
+        ArgType::U8 => d.u8().map(|v| v.to_string()).map_err(text),
+        ArgType::U16 => d.u16().map(|v| v.to_string()).map_err(text),
+        ArgType::U32 => d.u32().map(|v| v.to_string()).map_err(text),
+        ArgType::U64 => d.u64().map(|v| v.to_string()).map_err(text),
+        ArgType::I32 => d.i32().map(|v| v.to_string()).map_err(text),
+        ArgType::I64 => d.i64().map(|v| v.to_string()).map_err(text),
+        ArgType::Bool => match d.u8() {
+            Ok(0) => Ok("false".to_string()),
+            Ok(1) => Ok("true".to_string()),
+            Ok(v) => Err(format!("bool byte is {v}")),
+            Err(e) => Err(text(e)),
+        },
+        ArgType::Bytes => d.bytes("bytes", usize::MAX).map(bytes).map_err(text),
+        ArgType::String => match d.bytes("string", usize::MAX) {
+            Ok(raw) => std::str::from_utf8(raw)
+                .map(string)
+                .map_err(|_| "string is not UTF-8".to_string()),
+            Err(e) => Err(text(e)),
+        },
+        ArgType::PortName | ArgType::Object => {
+            d.u32().map(|v| PortName(v).to_string()).map_err(text)
+        }
+    })
 }

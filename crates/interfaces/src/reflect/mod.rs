@@ -3,7 +3,7 @@
 
 mod describe;
 
-pub use describe::describe;
+pub use describe::{describe, inline_value};
 
 /// One interface (a subsystem).
 #[derive(Debug)]
