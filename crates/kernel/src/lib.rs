@@ -14,6 +14,7 @@
 mod calls;
 pub mod check;
 pub mod driver;
+mod introspect;
 mod ipc;
 pub mod objects;
 mod rights;
