@@ -7,7 +7,9 @@
 use std::path::{Path, PathBuf};
 
 /// Names a subsystem may not take: the crate's own modules, and crates its code names.
-const TAKEN: &[&str] = &["reflect", "support", "tests", "std", "core", "alloc"];
+const TAKEN: &[&str] = &[
+    "reflect", "support", "types", "tests", "std", "core", "alloc",
+];
 
 fn main() {
     let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets it"));

@@ -6,6 +6,7 @@ mod kernel_cmd;
 mod paths;
 mod portinfo;
 mod rpctrace;
+mod translators;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -34,6 +35,14 @@ enum Command {
     /// Internal: test-interface clients and servers, for trying rpctrace and its tests.
     #[command(hide = true)]
     RpctracePeer(rpctrace::peer::PeerArgs),
+    /// Translator: a null device (reads end at once, writes vanish; --full: ENOSPC).
+    Null(translators::null::NullArgs),
+    /// Translator: a zero device (reads give zeros, writes vanish).
+    Zero(translators::zero::ZeroArgs),
+    /// Translator: a random device (every read gives new random bytes).
+    Random(translators::random::RandomArgs),
+    /// Translator: a file that shows a different saying on each open.
+    Fortune(translators::fortune::FortuneArgs),
 }
 
 fn main() {
@@ -59,5 +68,9 @@ fn run(cli: Cli) -> Result<()> {
         Command::Rpctrace(a) => rpctrace::run(a),
         Command::Portinfo(a) => portinfo::run(a),
         Command::RpctracePeer(a) => rpctrace::peer::run(a),
+        Command::Null(a) => translators::null::run(a),
+        Command::Zero(a) => translators::zero::run(a),
+        Command::Random(a) => translators::random::run(a),
+        Command::Fortune(a) => translators::fortune::run(a),
     }
 }

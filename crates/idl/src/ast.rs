@@ -143,11 +143,23 @@ pub enum Type {
     Receive,
     /// `object`: the destination of the message (the first argument only).
     Object,
+    /// `u32_array`: u32 count then that many little-endian u32s, inline (MIG's
+    /// `intarray_t`/`idarray_t`: uid and gid lists).
+    U32Array,
+    /// `stat`: a file's status, a fixed struct inline (`herd_interfaces::types::Stat`,
+    /// the Hurd's `io_statbuf_t`).
+    Stat,
+    /// `statfs`: a file system's status, a fixed struct inline
+    /// (`herd_interfaces::types::StatFs`, the Hurd's `fsys_statfsbuf_t`).
+    StatFs,
+    /// `timespec`: seconds and nanoseconds, a fixed struct inline
+    /// (`herd_interfaces::types::Timespec`).
+    Timespec,
 }
 
 impl Type {
     /// Every type, with its spelling in `.defs` files.
-    pub const ALL: [(&'static str, Type); 15] = [
+    pub const ALL: [(&'static str, Type); 19] = [
         ("u8", Type::U8),
         ("u16", Type::U16),
         ("u32", Type::U32),
@@ -163,6 +175,10 @@ impl Type {
         ("send_once", Type::SendOnce),
         ("receive", Type::Receive),
         ("object", Type::Object),
+        ("u32_array", Type::U32Array),
+        ("stat", Type::Stat),
+        ("statfs", Type::StatFs),
+        ("timespec", Type::Timespec),
     ];
 
     /// Parses a type's `.defs` spelling.
@@ -188,11 +204,25 @@ impl Type {
             Type::SendOnce => "send_once",
             Type::Receive => "receive",
             Type::Object => "object",
+            Type::U32Array => "u32_array",
+            Type::Stat => "stat",
+            Type::StatFs => "statfs",
+            Type::Timespec => "timespec",
         }
     }
 
     /// Whether values travel as rights in the message's `ports`.
     pub fn is_right(self) -> bool {
         matches!(self, Type::Send | Type::SendOnce | Type::Receive)
+    }
+
+    /// For a fixed struct type, the Rust type in `herd_interfaces::types` that carries it.
+    pub fn struct_name(self) -> Option<&'static str> {
+        match self {
+            Type::Stat => Some("Stat"),
+            Type::StatFs => Some("StatFs"),
+            Type::Timespec => Some("Timespec"),
+            _ => None,
+        }
     }
 }

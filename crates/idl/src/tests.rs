@@ -217,6 +217,41 @@ fn generated_code_names_everything() {
     }
 }
 
+#[test]
+fn fixed_structs_and_id_arrays_generate() {
+    let src = "subsystem t 1;\nroutine st(o: object; in ids: u32_array; in when: timespec; \
+               out info: stat; out fs: statfs; out back: u32_array);";
+    let iface = parse(src).unwrap();
+    let tys: Vec<Type> = iface.routines[0].args.iter().map(|a| a.ty).collect();
+    assert_eq!(
+        tys,
+        [
+            Type::U32Array,
+            Type::Timespec,
+            Type::Stat,
+            Type::StatFs,
+            Type::U32Array
+        ]
+    );
+    let code = generate(&iface);
+    for want in [
+        "ids: &[u32], when: ::herd_interfaces::types::Timespec",
+        "herd_e.u32_array(ids);",
+        "herd_e.fixed(&when);",
+        "herd_d.fixed::<::herd_interfaces::types::Stat>()?",
+        "herd_e.fixed(&info); herd_e.fixed(&fs); herd_e.u32_array(&back);",
+        "(::herd_interfaces::types::Stat, ::herd_interfaces::types::StatFs, ::std::vec::Vec<u32>)",
+        "ArgType::Struct(<::herd_interfaces::types::StatFs as ::herd_interfaces::types::Fixed>::INFO)",
+        "ArgType::U32Array",
+    ] {
+        assert!(code.contains(want), "missing {want:?} in:\n{code}");
+    }
+    for (word, ty) in Type::ALL {
+        assert_eq!(Type::from_keyword(word), Some(ty));
+        assert_eq!(ty.keyword(), word);
+    }
+}
+
 mod never_panics {
     use proptest::prelude::*;
 
@@ -233,6 +268,8 @@ mod never_panics {
         "bytes",
         "send",
         "region",
+        "stat",
+        "u32_array",
         "x",
         "y",
         "Foo",

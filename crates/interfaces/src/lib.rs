@@ -9,6 +9,9 @@
 //! - `test::INTERFACE`: the reflection table, gathered in [`reflect::INTERFACES`], from
 //!   which [`reflect::describe`] turns any message into text for `rpctrace`.
 //!
+//! Fixed structs (`Stat`, `StatFs`, `Timespec`), the interfaces' constants and the
+//! directory entry format are in [`types`].
+//!
 //! The syntax, the encoding and this API are fixed by `docs/runtime-idl-contract.md`.
 #![forbid(unsafe_code)]
 
@@ -17,6 +20,7 @@ extern crate self as herd_interfaces;
 
 pub mod reflect;
 pub mod support;
+pub mod types;
 
 pub use support::Request;
 

@@ -10,6 +10,8 @@ use herd_runtime::{
 };
 use thiserror::Error;
 
+use crate::types::Fixed;
+
 /// MIG's `MIG_REPLY_MISMATCH`: a message came back on the reply port that is not the reply.
 pub const MIG_REPLY_MISMATCH: Errno = Errno(-301);
 
@@ -152,6 +154,19 @@ impl Encoder {
     pub fn string(&mut self, v: &str) -> &mut Self {
         self.bytes(v.as_bytes())
     }
+    /// A `u32_array`: u32 count, then the elements.
+    pub fn u32_array(&mut self, v: &[u32]) -> &mut Self {
+        self.u32(u32::try_from(v.len()).unwrap_or(u32::MAX));
+        for x in v {
+            self.u32(*x);
+        }
+        self
+    }
+    /// A fixed struct (`stat`, `statfs`, `timespec`): its fields in order.
+    pub fn fixed<T: Fixed>(&mut self, v: &T) -> &mut Self {
+        v.put(&mut self.data);
+        self
+    }
     /// A `port_name`: the u32 name, inline (no right moves).
     pub fn port_name(&mut self, v: PortName) -> &mut Self {
         self.u32(v.0)
@@ -267,6 +282,33 @@ impl Decoder {
     pub fn string(&mut self) -> Result<String, BodyError> {
         let offset = self.offset;
         String::from_utf8(self.bytes()?).map_err(|_| BodyError::BadUtf8 { offset })
+    }
+    /// A `u32_array` (its length is checked against the data left before anything is
+    /// allocated).
+    pub fn u32_array(&mut self) -> Result<Vec<u32>, BodyError> {
+        let offset = self.offset;
+        let n = self.u32()? as usize;
+        let needed = n.checked_mul(4).ok_or(BodyError::Truncated {
+            offset,
+            needed: usize::MAX,
+            available: self.data.len() - self.offset,
+        })?;
+        let raw = self.take_slice(needed)?;
+        Ok(raw
+            .chunks_exact(4)
+            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect())
+    }
+    /// A fixed struct (`stat`, `statfs`, `timespec`).
+    pub fn fixed<T: Fixed>(&mut self) -> Result<T, BodyError> {
+        let offset = self.offset;
+        let available = self.data.len() - self.offset;
+        let mut raw = self.take_slice(T::SIZE)?;
+        T::get(&mut raw).ok_or(BodyError::Truncated {
+            offset,
+            needed: T::SIZE,
+            available,
+        })
     }
     /// A `port_name`.
     pub fn port_name(&mut self) -> Result<PortName, BodyError> {

@@ -29,6 +29,8 @@ pub fn generate(iface: &Interface) -> String {
         iface.base,
         Interface::REPLY_OFFSET
     ));
+    // Tuples of owned arguments (id lists, names, data) can be long.
+    out.line("#[allow(clippy::type_complexity)]");
     out.open(format!("pub mod {} {{", iface.name));
     out.line("#[allow(unused_imports)]");
     out.line("use ::herd_interfaces::reflect as herd_reflect;");
@@ -151,6 +153,7 @@ fn client_in_type(ty: Type) -> &'static str {
         Type::String => "&str",
         Type::Bytes => "&[u8]",
         Type::Send | Type::SendOnce | Type::Receive => "herd_rt::PortArg",
+        Type::U32Array => "&[u32]",
         other => owned_type(other),
     }
 }
@@ -171,6 +174,10 @@ fn owned_type(ty: Type) -> &'static str {
         Type::PortName => "herd_rt::PortName",
         Type::Send | Type::SendOnce | Type::Receive => "herd_rt::Right",
         Type::Object => "herd_rt::PortName",
+        Type::U32Array => "::std::vec::Vec<u32>",
+        Type::Stat => "::herd_interfaces::types::Stat",
+        Type::StatFs => "::herd_interfaces::types::StatFs",
+        Type::Timespec => "::herd_interfaces::types::Timespec",
     }
 }
 
@@ -183,7 +190,8 @@ fn server_out_type(ty: Type) -> &'static str {
     }
 }
 
-/// The `herd_support::Decoder` method that reads a `ty`.
+/// The `herd_support::Decoder` method that reads a `ty` (with its type parameter, for a
+/// fixed struct).
 fn decode_method(ty: Type) -> &'static str {
     match ty {
         Type::U8 => "u8",
@@ -200,17 +208,25 @@ fn decode_method(ty: Type) -> &'static str {
         Type::Send => "send",
         Type::SendOnce => "send_once",
         Type::Receive => "receive",
+        Type::U32Array => "u32_array",
+        Type::Stat => "fixed::<::herd_interfaces::types::Stat>",
+        Type::StatFs => "fixed::<::herd_interfaces::types::StatFs>",
+        Type::Timespec => "fixed::<::herd_interfaces::types::Timespec>",
     }
 }
 
 /// The statement that writes argument `name` of `ty` with encoder `herd_e`; `owned` says
 /// whether the variable holds an owned `String`/`Vec<u8>` (borrowed for writing).
+/// Fixed structs are always written from a reference.
 fn encode_stmt(name: &str, ty: Type, owned: bool) -> String {
     let method = match ty {
         Type::Send | Type::SendOnce | Type::Receive => "right",
+        _ if ty.struct_name().is_some() => "fixed",
         other => decode_method(other),
     };
-    let borrow = if owned && matches!(ty, Type::String | Type::Bytes) {
+    let borrow = if ty.struct_name().is_some()
+        || (owned && matches!(ty, Type::String | Type::Bytes | Type::U32Array))
+    {
         "&"
     } else {
         ""

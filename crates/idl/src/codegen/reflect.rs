@@ -43,9 +43,10 @@ fn arg(out: &mut Out, a: &Arg) {
     ));
 }
 
-/// The `herd_interfaces::reflect::ArgType` variant for `ty`.
-fn type_variant(ty: Type) -> &'static str {
-    match ty {
+/// The `herd_interfaces::reflect::ArgType` variant for `ty` (a fixed struct's carries its
+/// layout).
+fn type_variant(ty: Type) -> String {
+    let variant = match ty {
         Type::U8 => "U8",
         Type::U16 => "U16",
         Type::U32 => "U32",
@@ -61,5 +62,13 @@ fn type_variant(ty: Type) -> &'static str {
         Type::SendOnce => "SendOnce",
         Type::Receive => "Receive",
         Type::Object => "Object",
-    }
+        Type::U32Array => "U32Array",
+        Type::Stat | Type::StatFs | Type::Timespec => {
+            return format!(
+                "Struct(<::herd_interfaces::types::{} as ::herd_interfaces::types::Fixed>::INFO)",
+                ty.struct_name().unwrap_or_default()
+            )
+        }
+    };
+    variant.to_string()
 }

@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use herd_wire::codec::Reader;
 use herd_wire::{Errno, PortDescriptor, PortName};
 
-use super::{routine_by_id, ArgInfo, ArgType};
+use super::{routine_by_id, ArgInfo, ArgType, FieldType, StructInfo};
 
 /// How many bytes (or characters) of a `bytes` (or `string`) value are shown.
 const PREVIEW: usize = 32;
@@ -85,17 +85,6 @@ impl Body<'_> {
             return inline;
         }
         Ok(match ty {
-            ArgType::Send | ArgType::SendOnce | ArgType::Receive => {
-                let p = self.ports.get(self.port_at).ok_or_else(|| {
-                    format!(
-                        "right {} is missing ({} came)",
-                        self.port_at,
-                        self.ports.len()
-                    )
-                })?;
-                self.port_at += 1;
-                right(p)
-            }
             ArgType::Region => {
                 let size = self.ool.get(self.ool_at).ok_or_else(|| {
                     format!(
@@ -107,9 +96,106 @@ impl Body<'_> {
                 self.ool_at += 1;
                 format!("region({size} bytes)")
             }
-            _ => return Err(format!("{ty:?} is not carried beside the data")),
+            _ => {
+                let p = self.ports.get(self.port_at).ok_or_else(|| {
+                    format!(
+                        "right {} is missing ({} came)",
+                        self.port_at,
+                        self.ports.len()
+                    )
+                })?;
+                self.port_at += 1;
+                right(p)
+            }
         })
     }
+}
+
+/// The text of one inline value of type `ty` read from `d` (`None` for a right or a
+/// region, which are not inline): what `describe` shows, for other tools (`rpctrace`) to
+/// show the same. An error says what did not decode.
+pub fn inline_value(ty: ArgType, d: &mut Reader<'_>) -> Option<Result<String, String>> {
+    match ty {
+        ArgType::Send | ArgType::SendOnce | ArgType::Receive | ArgType::Region => None,
+        _ => Some(inline(ty, d)),
+    }
+}
+
+fn inline(ty: ArgType, d: &mut Reader<'_>) -> Result<String, String> {
+    let text = |e: herd_wire::codec::DecodeError| e.to_string();
+    Ok(match ty {
+        ArgType::U8 => d.u8().map_err(text)?.to_string(),
+        ArgType::U16 => d.u16().map_err(text)?.to_string(),
+        ArgType::U32 => d.u32().map_err(text)?.to_string(),
+        ArgType::U64 => d.u64().map_err(text)?.to_string(),
+        ArgType::I32 => d.i32().map_err(text)?.to_string(),
+        ArgType::I64 => d.i64().map_err(text)?.to_string(),
+        ArgType::Bool => match d.u8().map_err(text)? {
+            0 => "false".to_string(),
+            1 => "true".to_string(),
+            v => return Err(format!("bool byte is {v}")),
+        },
+        ArgType::Bytes => bytes(d.bytes("bytes", usize::MAX).map_err(text)?),
+        ArgType::String => {
+            let raw = d.bytes("string", usize::MAX).map_err(text)?;
+            let s = std::str::from_utf8(raw).map_err(|_| "string is not UTF-8")?;
+            string(s)
+        }
+        ArgType::PortName | ArgType::Object => PortName(d.u32().map_err(text)?).to_string(),
+        ArgType::U32Array => u32_array(d)?,
+        ArgType::Struct(info) => fixed(info, d)?,
+        ArgType::Send | ArgType::SendOnce | ArgType::Receive | ArgType::Region => {
+            return Err(format!("a {} is not inline data", ty.keyword()))
+        }
+    })
+}
+
+/// `[1, 2, 3]`, or the first 32 elements and `... (N elements)`.
+fn u32_array(d: &mut Reader<'_>) -> Result<String, String> {
+    let n = d.u32().map_err(|e| e.to_string())? as usize;
+    if n.checked_mul(4).is_none_or(|len| len > d.remaining()) {
+        return Err(format!(
+            "u32_array of {n} elements, only {} bytes left",
+            d.remaining()
+        ));
+    }
+    let mut items = Vec::new();
+    for _ in 0..n {
+        let v = d.u32().map_err(|e| e.to_string())?;
+        if items.len() < PREVIEW {
+            items.push(v.to_string());
+        }
+    }
+    let more = if n > PREVIEW {
+        format!(", ... ({n} elements)")
+    } else {
+        String::new()
+    };
+    Ok(format!("[{}{more}]", items.join(", ")))
+}
+
+/// `{field=value, ...}` for a fixed struct, nested structs in braces too.
+fn fixed(info: &StructInfo, d: &mut Reader<'_>) -> Result<String, String> {
+    if d.remaining() < info.size {
+        return Err(format!(
+            "{} needs {} bytes, {} left",
+            info.name,
+            info.size,
+            d.remaining()
+        ));
+    }
+    let mut parts = Vec::with_capacity(info.fields.len());
+    for f in info.fields {
+        let text = |e: herd_wire::codec::DecodeError| e.to_string();
+        let v = match f.ty {
+            FieldType::U32 => d.u32().map_err(text)?.to_string(),
+            FieldType::U64 => d.u64().map_err(text)?.to_string(),
+            FieldType::I64 => d.i64().map_err(text)?.to_string(),
+            FieldType::Struct(inner) => fixed(inner, d)?,
+        };
+        parts.push(format!("{}={v}", f.name));
+    }
+    Ok(format!("{{{}}}", parts.join(", ")))
 }
 
 /// `unknown id 4242 (12 bytes: 01 02 ..., 1 right, 1 region)`.
@@ -186,36 +272,4 @@ fn right(p: &PortDescriptor) -> String {
         other => format!("kind {other}"),
     };
     format!("port {} ({kind})", p.name)
-}
-
-/// Decodes one value of an inline type (everything but rights and regions, which travel
-/// beside the data) from `d`; `None` for a type that is not inline. Tools that walk a body
-/// themselves (rpctrace) use it to print values exactly as `describe` does.
-pub fn inline_value(ty: ArgType, d: &mut Reader<'_>) -> Option<Result<String, String>> {
-    let text = |e: herd_wire::codec::DecodeError| e.to_string();
-    Some(match ty {
-        ArgType::Send | ArgType::SendOnce | ArgType::Receive | ArgType::Region => return None,
-        ArgType::U8 => d.u8().map(|v| v.to_string()).map_err(text),
-        ArgType::U16 => d.u16().map(|v| v.to_string()).map_err(text),
-        ArgType::U32 => d.u32().map(|v| v.to_string()).map_err(text),
-        ArgType::U64 => d.u64().map(|v| v.to_string()).map_err(text),
-        ArgType::I32 => d.i32().map(|v| v.to_string()).map_err(text),
-        ArgType::I64 => d.i64().map(|v| v.to_string()).map_err(text),
-        ArgType::Bool => match d.u8() {
-            Ok(0) => Ok("false".to_string()),
-            Ok(1) => Ok("true".to_string()),
-            Ok(v) => Err(format!("bool byte is {v}")),
-            Err(e) => Err(text(e)),
-        },
-        ArgType::Bytes => d.bytes("bytes", usize::MAX).map(bytes).map_err(text),
-        ArgType::String => match d.bytes("string", usize::MAX) {
-            Ok(raw) => std::str::from_utf8(raw)
-                .map(string)
-                .map_err(|_| "string is not UTF-8".to_string()),
-            Err(e) => Err(text(e)),
-        },
-        ArgType::PortName | ArgType::Object => {
-            d.u32().map(|v| PortName(v).to_string()).map_err(text)
-        }
-    })
 }

@@ -72,6 +72,40 @@ pub struct ArgInfo {
     pub doc: &'static str,
 }
 
+/// The layout of a fixed struct type (`stat`, `statfs`, `timespec`): its fields in wire
+/// order, each little-endian, with no padding.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct StructInfo {
+    /// The type's `.defs` spelling.
+    pub name: &'static str,
+    /// Its size on the wire in bytes.
+    pub size: usize,
+    /// Its fields, in order.
+    pub fields: &'static [FieldInfo],
+}
+
+/// One field of a fixed struct.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct FieldInfo {
+    /// The field's name.
+    pub name: &'static str,
+    /// Its type.
+    pub ty: FieldType,
+}
+
+/// The type of a fixed struct's field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FieldType {
+    /// A little-endian u32.
+    U32,
+    /// A little-endian u64.
+    U64,
+    /// A little-endian i64.
+    I64,
+    /// A nested fixed struct.
+    Struct(&'static StructInfo),
+}
+
 /// An argument's type, as written in the `.defs` file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ArgType {
@@ -105,6 +139,10 @@ pub enum ArgType {
     Receive,
     /// `object`: the destination.
     Object,
+    /// `u32_array`: a u32 count, then that many u32s.
+    U32Array,
+    /// A fixed struct (`stat`, `statfs`, `timespec`), laid out as its table says.
+    Struct(&'static StructInfo),
 }
 
 impl ArgType {
@@ -126,6 +164,8 @@ impl ArgType {
             ArgType::SendOnce => "send_once",
             ArgType::Receive => "receive",
             ArgType::Object => "object",
+            ArgType::U32Array => "u32_array",
+            ArgType::Struct(info) => info.name,
         }
     }
 

@@ -184,7 +184,7 @@ fn malformed_bodies_are_shown_as_far_as_they_decode() {
 #[test]
 fn the_reflection_table_lists_every_interface_and_id() {
     let names: Vec<&str> = INTERFACES.iter().map(|i| i.name).collect();
-    assert_eq!(names, ["notify", "test"]);
+    assert_eq!(names, ["fs", "fs_notify", "fsys", "io", "notify", "test"]);
     let (iface, r, reply) = routine_by_id(1101).unwrap();
     assert_eq!((iface.name, r.name, reply), ("test", "echo", true));
     let (_, r, reply) = routine_by_id(70).unwrap();
@@ -211,4 +211,39 @@ fn the_reflection_table_lists_every_interface_and_id() {
             }
         }
     }
+}
+
+#[test]
+fn fixed_structs_and_id_arrays_are_described() {
+    use crate::types::{Stat, Timespec};
+    let st = Stat {
+        mode: 0o20666,
+        uid: 7,
+        atime: Timespec { sec: 1, nsec: 2 },
+        ..Stat::default()
+    };
+    let text = describe_out(&crate::io::codec::encode_io_stat_reply(
+        PortArg::Null,
+        Ok(st),
+    ));
+    assert!(
+        text.starts_with("io.io_stat -> (stat_info={fstype=0, fsid=0, ino=0, gen=0, rdev=0, mode=8630, nlink=0, uid=7,"),
+        "{text}"
+    );
+    assert!(text.contains("atime={sec=1, nsec=2}"), "{text}");
+    let msg =
+        crate::fsys::codec::encode_fsys_getroot_request(dest(), PortArg::Null, &[0, 1000], &[], 3);
+    assert_eq!(
+        describe_out(&msg),
+        "fsys.fsys_getroot(dotdot=NULL, gen_uids=[0, 1000], gen_gids=[], flags=3)"
+    );
+    // A stat cut short, and an id array longer than the data, are malformed, not a panic.
+    let reply = crate::io::codec::encode_io_stat_reply(PortArg::Null, Ok(st));
+    let cut = describe(reply.id, &reply.data[..20], &[], &[]);
+    assert!(cut.contains("<malformed: stat_info: stat needs"), "{cut}");
+    let body = u32::MAX.to_le_bytes();
+    let id = crate::io::ids::IO_RESTRICT_AUTH;
+    assert!(describe(id, &body, &[], &[]).contains("<malformed: uids: u32_array of 4294967295"));
+    let (_, r, _) = routine_by_id(crate::io::ids::IO_STAT).unwrap();
+    assert_eq!(r.args[1].ty.keyword(), "stat");
 }

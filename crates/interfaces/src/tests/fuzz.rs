@@ -23,6 +23,10 @@ fn ids() -> Vec<u32> {
 struct Nothing;
 impl crate::test::TestServer for Nothing {}
 impl crate::notify::NotifyServer for Nothing {}
+impl crate::io::IoServer for Nothing {}
+impl crate::fs::FsServer for Nothing {}
+impl crate::fsys::FsysServer for Nothing {}
+impl crate::fs_notify::FsNotifyServer for Nothing {}
 
 proptest! {
     #[test]
@@ -64,6 +68,47 @@ proptest! {
         prop_assert_eq!(answered, !matches!(id, 65 | 66 | 69..=72));
         if let Err(e) = crate::test::codec::decode_echo_reply(message()) {
             prop_assert_ne!(e, Errno(0));
+        }
+        // The file interfaces: every routine answers (EOPNOTSUPP, MIG_BAD_ID or
+        // MIG_BAD_ARGUMENTS) with just a return code; their notifications never answer.
+        let simple = id == crate::io::ids::IO_REAUTHENTICATE;
+        for (reply, may_be_simple) in [
+            (crate::io::dispatch(&Nothing, message()), simple),
+            (crate::fs::dispatch(&Nothing, message()), false),
+            (crate::fsys::dispatch(&Nothing, message()), false),
+        ] {
+            match reply {
+                Some(reply) => {
+                    prop_assert_eq!(reply.id, herd_runtime::reply_id(id));
+                    prop_assert_eq!(reply.data.len(), 4);
+                }
+                None => prop_assert!(may_be_simple, "id {} was not answered", id),
+            }
+        }
+        let answered = crate::fs_notify::dispatch(&Nothing, message()).is_some();
+        prop_assert_eq!(answered, !matches!(id, 20500 | 20501));
+        if let Err(e) = crate::io::codec::decode_io_stat_reply(message()) {
+            prop_assert_ne!(e, Errno(0));
+        }
+        if let Err(e) = crate::fsys::codec::decode_fsys_getroot_request(message()) {
+            prop_assert_eq!(crate::support::bad_request(&crate::Request::of(&raw(id, &[])), &e), Errno::MIG_BAD_ARGUMENTS);
+        }
+    }
+}
+
+proptest! {
+    #[test]
+    fn dirent_and_argz_decoding_never_panic(
+        data in proptest::collection::vec(any::<u8>(), 0..80),
+    ) {
+        use crate::types::{argz, dirent};
+        if let Ok(entries) = dirent::decode(&data) {
+            // What decodes encodes back to the same bytes.
+            prop_assert_eq!(dirent::encode(&entries), data.clone());
+        }
+        if let Some(words) = argz::split(&data) {
+            let again = argz::join(&words);
+            prop_assert_eq!(argz::split(&again), Some(words));
         }
     }
 }

@@ -1,0 +1,125 @@
+//! herd's libtrivfs: a server that is a single node, such as a device (`null`, `zero`,
+//! `random`) or a file whose contents are made up on each open (`fortune`).
+//!
+//! A translator implements [`Node`] (its reads, writes, size and status) and hands it to
+//! [`Trivfs`], which serves everything else on [`herd_ports`]:
+//!
+//! - the io interface on the node's ports (protids: one per open, each with the user it
+//!   was opened for and the open it shares with `io_duplicate`d ports): `io_read`,
+//!   `io_write`, `io_seek`, `io_readable`, the open modes, `io_stat`, `io_duplicate`,
+//!   `io_restrict_auth`, `io_identity`, `io_server_version`;
+//! - the fs routines that make sense for one node: `file_chmod`, `file_chown`,
+//!   `file_chauthor` and `file_utimes` (owner only), `file_set_size`, `file_sync`,
+//!   `file_syncfs`, `file_statfs`, `file_check_access`, `file_getcontrol`,
+//!   `file_get_fs_options`, and `dir_lookup` with an empty name (a re-open; any other
+//!   name is `ENOTDIR`);
+//! - the fsys interface on the control port: `fsys_getroot` (an open for the user the
+//!   caller vouches for), `fsys_goaway` (refused with `EBUSY` while the node is open,
+//!   unless forced), `fsys_set_options`, `fsys_get_options`, `fsys_syncfs`,
+//!   `fsys_get_source`.
+//!
+//! The node's owner, group and permission bits are those of the node it sits on (its
+//! `realnode`, from the bootstrap handshake: `chmod` and `chown` go there, after the
+//! owner check), or, with no such node, the [`Attrs`] it was started with. Startup follows
+//! the bootstrap protocol of `docs/namespace.md` ([`bootstrap`]).
+#![forbid(unsafe_code)]
+
+pub mod bootstrap;
+mod fs;
+mod fsys;
+mod io;
+mod server;
+
+pub use herd_iohelp::User;
+pub use server::{Attrs, Trivfs, TrivfsError};
+
+use herd_interfaces::types::consts::{fstype::FSTYPE_DEV, mode::S_IFCHR};
+use herd_interfaces::types::Stat;
+use herd_runtime::Errno;
+
+/// What a one-node translator supplies (libtrivfs's `trivfs_*` hooks). Every method but
+/// [`Node::open`] has a default: a node that cannot be read or written refuses with
+/// `EOPNOTSUPP`, has size 0 and takes no options.
+pub trait Node: Send + Sync + 'static {
+    /// What each open keeps (the Hurd's per-open hook): chosen in [`Node::open`] and
+    /// shared by every port of that open.
+    type Open: Send + Sync + 'static;
+
+    /// The server's name: the first word of its options, and `io_server_version`'s answer.
+    fn name(&self) -> &str;
+
+    /// `Stat::fstype` (the Hurd's `trivfs_fstype`).
+    fn fstype(&self) -> u32 {
+        FSTYPE_DEV
+    }
+
+    /// The node's file type bits (`S_IFCHR`, `S_IFREG`...); the permission bits come from
+    /// the underlying node or the [`Attrs`].
+    fn file_type(&self) -> u32 {
+        S_IFCHR
+    }
+
+    /// A new open by `user` with `flags` (`O_READ`, `O_WRITE`...): the permission bits
+    /// were already checked. Refuse what the node does not support (`EOPNOTSUPP` for
+    /// writing a read-only node, say).
+    fn open(&self, user: &User, flags: u32) -> Result<Self::Open, Errno>;
+
+    /// Up to `amount` bytes at `offset` (at most `IO_MAX`; trivfs bounds it). An empty
+    /// answer is the end of the file.
+    fn read(&self, open: &Self::Open, offset: u64, amount: usize) -> Result<Vec<u8>, Errno> {
+        let _ = (open, offset, amount);
+        Err(Errno::EOPNOTSUPP)
+    }
+
+    /// Writes `data` at `offset`; answers how many bytes were taken.
+    fn write(&self, open: &Self::Open, offset: u64, data: &[u8]) -> Result<u64, Errno> {
+        let _ = (open, offset, data);
+        Err(Errno::EOPNOTSUPP)
+    }
+
+    /// The size `io_stat` shows and `SEEK_END` and `O_APPEND` use.
+    fn size(&self, open: &Self::Open) -> u64 {
+        let _ = open;
+        0
+    }
+
+    /// How many bytes can be read at `offset` without waiting.
+    fn readable(&self, open: &Self::Open, offset: u64) -> u64 {
+        self.size(open).saturating_sub(offset)
+    }
+
+    /// `file_set_size` (and `O_TRUNC`): a device takes a size of 0 and nothing else.
+    fn set_size(&self, open: &Self::Open, size: u64) -> Result<(), Errno> {
+        let _ = open;
+        if size == 0 {
+            Ok(())
+        } else {
+            Err(Errno::EINVAL)
+        }
+    }
+
+    /// Last changes to a status before it is answered (`trivfs_modify_stat`).
+    fn modify_stat(&self, open: &Self::Open, st: &mut Stat) {
+        let _ = (open, st);
+    }
+
+    /// The options after the name, for `fsys_get_options`.
+    fn options(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// Changes options at run time (`fsys_set_options`); the words come without the name.
+    fn set_options(&self, words: &[String]) -> Result<(), Errno> {
+        if words.is_empty() {
+            Ok(())
+        } else {
+            Err(Errno::EINVAL)
+        }
+    }
+
+    /// The server is about to go away (`fsys_goaway` with `flags`); an error keeps it.
+    fn goaway(&self, flags: u32) -> Result<(), Errno> {
+        let _ = flags;
+        Ok(())
+    }
+}
