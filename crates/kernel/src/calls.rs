@@ -60,6 +60,11 @@ impl Kernel {
             PortCall::GetSetStatus(name) => self.set_status(task, name),
             PortCall::TaskNames(t) => self.task_names(task, if t == 0 { task as u64 } else { t }),
             PortCall::TaskNamesOf(t) => self.task_names(task, t),
+            PortCall::SetSpecialPort { name, right } => self.set_special_port(task, name, right),
+            PortCall::GetSpecialPort(name) => self.special_port(task, &name),
+            PortCall::ListSpecialPorts => {
+                Ok(CallValue::Strings(self.special.keys().cloned().collect()))
+            }
             PortCall::Tasks => Ok(CallValue::Tasks(self.task_list())),
             PortCall::Stats => Ok(CallValue::Stats(self.stats())),
             PortCall::Spawn {

@@ -97,6 +97,13 @@ impl Kernel {
                 }
             }
         }
+        for r in self.special.values() {
+            if let KRight::Send(p) = *r {
+                let c = counts.entry(p).or_default();
+                c.srights += 1;
+                c.refs += 1;
+            }
+        }
         for c in self.conns.values() {
             if let Some(Wait::Send { msg, port, .. }) = &c.wait {
                 count_msg(msg, *port, &mut counts);

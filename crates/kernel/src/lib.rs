@@ -19,6 +19,7 @@ mod ipc;
 pub mod objects;
 mod rights;
 pub mod space;
+mod special;
 pub mod state;
 mod trace;
 mod transfer;

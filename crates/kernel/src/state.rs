@@ -186,6 +186,8 @@ pub struct Kernel {
     pub(crate) traced: BTreeSet<TaskId>,
     /// Ports that receive trace records, with the number of traces sending to each.
     pub(crate) tracer_ports: HashMap<PortIdx, u32>,
+    /// The registry of special ports: send rights published under well-known names.
+    pub(crate) special: BTreeMap<String, crate::objects::KRight>,
 }
 
 /// The largest connection id handed to the driver for connections it accepts; ids above
@@ -213,6 +215,7 @@ impl Kernel {
             started: now,
             traced: BTreeSet::new(),
             tracer_ports: HashMap::new(),
+            special: BTreeMap::new(),
         }
     }
 

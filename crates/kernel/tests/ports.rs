@@ -693,3 +693,103 @@ fn a_blocked_sender_gets_its_message_back_when_the_port_dies() {
         other => panic!("{other:?}"),
     }
 }
+
+fn publish(
+    s: &mut Sim,
+    conn: u64,
+    name: &str,
+    right: PortDescriptor,
+) -> Result<CallValue, KernError> {
+    s.call(
+        conn,
+        PortCall::SetSpecialPort {
+            name: name.into(),
+            right,
+        },
+    )
+}
+
+#[test]
+fn special_ports_are_published_fetched_and_released() {
+    let mut s = Sim::new();
+    let server = s.task(1000);
+    let root = s.port(server);
+    publish(
+        &mut s,
+        server,
+        "root",
+        PortDescriptor::send(root, Disposition::MakeSend),
+    )
+    .unwrap();
+    // Another task, of another user, finds it (but may not publish).
+    let other = s.task(2000);
+    let got = match s.call(other, PortCall::GetSpecialPort("root".into())) {
+        Ok(CallValue::Name(n)) => n,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(rights(&mut s, other, got), Ok(RightKind::SEND));
+    s.send(other, msg(got, Disposition::CopySend, 9));
+    assert_eq!(s.recv_now(server, root).unwrap().header.id, 9);
+    assert_eq!(
+        publish(
+            &mut s,
+            other,
+            "root",
+            PortDescriptor::send(got, Disposition::CopySend)
+        ),
+        Err(KernError::NotPermitted)
+    );
+    // Bad names and unknown entries.
+    for bad in ["", "Root", "a/b", &"x".repeat(65)] {
+        assert_eq!(
+            publish(
+                &mut s,
+                server,
+                bad,
+                PortDescriptor::send(root, Disposition::MakeSend)
+            ),
+            Err(KernError::InvalidArgument),
+            "{bad:?}"
+        );
+    }
+    assert_eq!(
+        s.call(other, PortCall::GetSpecialPort("nothing".into())),
+        Err(KernError::InvalidName)
+    );
+    // A receive right cannot be published, nor a right the caller does not hold.
+    assert_eq!(
+        publish(
+            &mut s,
+            server,
+            "auth",
+            PortDescriptor::send(root, Disposition::MoveReceive)
+        ),
+        Err(KernError::InvalidRight)
+    );
+    assert!(publish(
+        &mut s,
+        server,
+        "auth",
+        PortDescriptor::send(PortName(4242), Disposition::CopySend)
+    )
+    .is_err());
+    assert_eq!(
+        s.call(server, PortCall::ListSpecialPorts),
+        Ok(CallValue::Strings(vec!["root".into()]))
+    );
+    // The registry's right keeps no-senders away; when the port dies, fetching gives DEAD.
+    s.call(server, PortCall::Destroy(root)).unwrap();
+    assert_eq!(
+        s.call(other, PortCall::GetSpecialPort("root".into())),
+        Ok(CallValue::Name(PortName::DEAD))
+    );
+    publish(&mut s, server, "root", PortDescriptor::null()).unwrap();
+    s.close(other);
+    s.close(server);
+    let st = s.stats();
+    assert_eq!(
+        (st.ports, st.send_rights),
+        (0, 0),
+        "the registry released its right"
+    );
+}

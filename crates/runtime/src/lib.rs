@@ -18,6 +18,7 @@ mod message;
 mod rights;
 mod rpc;
 pub mod server;
+mod special;
 mod task;
 
 #[cfg(test)]

@@ -182,6 +182,32 @@ pub enum PortCall {
     /// Every name of a task, by kernel task id taken literally (unlike
     /// [`PortCall::TaskNames`], 0 is task 0); answers [`CallValue::NameInfos`].
     TaskNamesOf(u64),
+    /// Publish a send right under a well-known name in the kernel's registry of special
+    /// ports (`root`, `auth`, `proc`, ...: how tasks that attach find the node's servers);
+    /// a null right removes the entry. Only the kernel's uid and root may publish.
+    SetSpecialPort {
+        /// The entry's name: 1 to 64 bytes of `[a-z0-9_.-]`.
+        name: String,
+        /// The right, with its disposition (`MakeSend`, `CopySend` or `MoveSend`), or null.
+        right: crate::message::PortDescriptor,
+    },
+    /// A send right to the port published under a name; answers [`CallValue::Name`]
+    /// (`PortName::DEAD` if the port died since).
+    GetSpecialPort(String),
+    /// The names published in the registry; answers [`CallValue::Strings`].
+    ListSpecialPorts,
+}
+
+/// The longest special-port name.
+pub const MAX_SPECIAL_NAME: usize = 64;
+
+/// Whether `name` is a valid special-port name.
+pub fn valid_special_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= MAX_SPECIAL_NAME
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_.-".contains(&b))
 }
 
 fn encode_spawn(
@@ -323,6 +349,15 @@ impl PortCall {
             PortCall::TaskNamesOf(t) => {
                 w.u8(22).u64(*t);
             }
+            PortCall::SetSpecialPort { name, right } => {
+                w.u8(23).str(name).u32(right.name.0).u8(right.kind);
+            }
+            PortCall::GetSpecialPort(name) => {
+                w.u8(24).str(name);
+            }
+            PortCall::ListSpecialPorts => {
+                w.u8(25);
+            }
         }
     }
 
@@ -411,6 +446,15 @@ impl PortCall {
                 }
             }
             22 => PortCall::TaskNamesOf(r.u64()?),
+            23 => PortCall::SetSpecialPort {
+                name: r.string("special port name", MAX_SPECIAL_NAME)?,
+                right: crate::message::PortDescriptor {
+                    name: decode_name(r)?,
+                    kind: r.u8()?,
+                },
+            },
+            24 => PortCall::GetSpecialPort(r.string("special port name", MAX_SPECIAL_NAME)?),
+            25 => PortCall::ListSpecialPorts,
             v => return Err(bad("call", v)),
         })
     }

@@ -28,7 +28,9 @@ pub mod msg_option {
 mod call;
 mod value;
 
-pub use call::{notify_id, AllocateKind, NotifyKind, PortCall};
+pub use call::{
+    notify_id, valid_special_name, AllocateKind, NotifyKind, PortCall, MAX_SPECIAL_NAME,
+};
 pub use value::{CallValue, KernelStats, NameInfo, PortStatus, TaskInfo, MAX_LIST};
 
 /// How long an operation may wait: `None` forever, `Some(ZERO)` not at all.

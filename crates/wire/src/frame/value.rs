@@ -117,6 +117,8 @@ pub enum CallValue {
         /// Its Linux pid.
         pid: u32,
     },
+    /// Strings (special-port names).
+    Strings(Vec<String>),
 }
 
 /// The most entries a listing answer carries.
@@ -194,6 +196,12 @@ impl CallValue {
             CallValue::Spawned { task, pid } => {
                 w.u8(9).u64(*task).u32(*pid);
             }
+            CallValue::Strings(v) => {
+                w.u8(10).u32(v.len() as u32);
+                for s in v {
+                    w.str(s);
+                }
+            }
         }
     }
 
@@ -270,6 +278,14 @@ impl CallValue {
                 task: r.u64()?,
                 pid: r.u32()?,
             },
+            10 => {
+                let n = r.count("strings", MAX_LIST)?;
+                CallValue::Strings(
+                    (0..n)
+                        .map(|_| r.string("string", MAX_STRING))
+                        .collect::<Result<_, _>>()?,
+                )
+            }
             v => return Err(bad("call value", v)),
         })
     }
