@@ -128,6 +128,30 @@ impl Errno {
     pub const EISDIR: Errno = Errno(21);
     /// Invalid argument.
     pub const EINVAL: Errno = Errno(22);
+    /// No such device or address.
+    pub const ENXIO: Errno = Errno(6);
+    /// Cross-device link.
+    pub const EXDEV: Errno = Errno(18);
+    /// File too large.
+    pub const EFBIG: Errno = Errno(27);
+    /// Illegal seek.
+    pub const ESPIPE: Errno = Errno(29);
+    /// Read-only file system.
+    pub const EROFS: Errno = Errno(30);
+    /// Too many links.
+    pub const EMLINK: Errno = Errno(31);
+    /// File name too long.
+    pub const ENAMETOOLONG: Errno = Errno(36);
+    /// No record locks available.
+    pub const ENOLCK: Errno = Errno(37);
+    /// Directory not empty.
+    pub const ENOTEMPTY: Errno = Errno(39);
+    /// Too many levels of symbolic links.
+    pub const ELOOP: Errno = Errno(40);
+    /// Value too large for the data type.
+    pub const EOVERFLOW: Errno = Errno(75);
+    /// Stale file handle.
+    pub const ESTALE: Errno = Errno(116);
     /// No space left.
     pub const ENOSPC: Errno = Errno(28);
     /// Function not implemented.
@@ -163,6 +187,18 @@ impl Errno {
             Self::ENOTDIR => "ENOTDIR",
             Self::EISDIR => "EISDIR",
             Self::EINVAL => "EINVAL",
+            Self::ENXIO => "ENXIO",
+            Self::EXDEV => "EXDEV",
+            Self::EFBIG => "EFBIG",
+            Self::ESPIPE => "ESPIPE",
+            Self::EROFS => "EROFS",
+            Self::EMLINK => "EMLINK",
+            Self::ENAMETOOLONG => "ENAMETOOLONG",
+            Self::ENOLCK => "ENOLCK",
+            Self::ENOTEMPTY => "ENOTEMPTY",
+            Self::ELOOP => "ELOOP",
+            Self::EOVERFLOW => "EOVERFLOW",
+            Self::ESTALE => "ESTALE",
             Self::ENOSPC => "ENOSPC",
             Self::ENOSYS => "ENOSYS",
             Self::EOPNOTSUPP => "EOPNOTSUPP",
