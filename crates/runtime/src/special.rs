@@ -21,12 +21,18 @@ impl Task {
     /// Publishes a copy of `right` as `name` (replacing what was there). Only the
     /// kernel's uid and root may publish.
     pub fn set_special_port(&self, name: &str, right: &SendRight) -> Result<(), KernError> {
-        self.publish(name, PortDescriptor::send(right.name(), Disposition::CopySend))
+        self.publish(
+            name,
+            PortDescriptor::send(right.name(), Disposition::CopySend),
+        )
     }
 
     /// Publishes a new send right to `port` as `name`.
     pub fn publish_port(&self, name: &str, port: &ReceiveRight) -> Result<(), KernError> {
-        self.publish(name, PortDescriptor::send(port.name(), Disposition::MakeSend))
+        self.publish(
+            name,
+            PortDescriptor::send(port.name(), Disposition::MakeSend),
+        )
     }
 
     /// Removes what is published as `name`.
