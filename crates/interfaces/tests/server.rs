@@ -5,8 +5,6 @@
 //! Client and server share one task here (each thread has its own connection): a second
 //! task in the same process would have no way to receive its first send right.
 
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -14,25 +12,14 @@ use std::time::Duration;
 use herd_interfaces::reflect::describe;
 use herd_interfaces::test::{self, TestServer};
 use herd_interfaces::{notify, support, Request};
-use herd_kernel::KernelHandle;
 use herd_runtime::server::ServeError;
 use herd_runtime::{
     serve, Errno, OutMessage, PortArg, PortName, ReceiveRight, Region, Right, ServeOptions, Task,
 };
+use herd_testing::kernel;
 
 /// Long enough for any message on a loaded machine; only reached if something is broken.
 const PATIENCE: Option<Duration> = Some(Duration::from_secs(20));
-
-/// A kernel on a fresh socket, and a task attached to it.
-fn kernel(label: &str) -> (KernelHandle, Task) {
-    static COUNT: AtomicUsize = AtomicUsize::new(0);
-    let n = COUNT.fetch_add(1, Ordering::Relaxed);
-    let socket: PathBuf =
-        std::env::temp_dir().join(format!("herd-ifaces-{}-{n}.sock", std::process::id()));
-    let kernel = KernelHandle::start(&socket).expect("kernel starts");
-    let task = Task::attach(&socket, label).expect("task attaches");
-    (kernel, task)
-}
 
 /// The server: answers from its arguments, keeps the ports it makes, reports pokes.
 struct Server {

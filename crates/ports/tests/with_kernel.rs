@@ -6,39 +6,17 @@
 //! a send right a task holds to its own port shares the receive right's name, so dropping
 //! the "client's" right is exactly what drives no-senders.
 
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use herd_interfaces::test::{self, TestServer};
 use herd_interfaces::Request;
 use herd_kernel::KernelHandle;
 use herd_ports::{Bucket, Class, Demuxer, PortRef};
 use herd_runtime::{Errno, OutMessage, PortArg, PortName, Right, SendRight, ServeOptions, Task};
-
-const LONG: Duration = Duration::from_secs(20);
-
-fn kernel(label: &str) -> (KernelHandle, Task) {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let path: PathBuf = std::env::temp_dir().join(format!(
-        "herd-ports-{}-{}-{label}.sock",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    let kernel = KernelHandle::start(&path).expect("kernel starts");
-    let task = Task::attach(&path, label).expect("task attaches");
-    (kernel, task)
-}
-
-fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
-    let deadline = Instant::now() + LONG;
-    while !cond() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        thread::sleep(Duration::from_millis(1));
-    }
-}
+use herd_testing::{kernel, wait_until, LONG};
 
 /// An object behind a port.
 struct Thing(u32);

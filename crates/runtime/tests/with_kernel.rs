@@ -1,42 +1,17 @@
 //! The runtime against a real kernel running in this process: rpc, server pools, RAII
 //! accounting, timeouts, dead servers, and a second task in a child process.
 
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc, Condvar, Mutex};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use herd_kernel::KernelHandle;
 use herd_runtime::server::{serve, ServeOptions};
 use herd_runtime::{
     notify_id, reply_id, Disposition, KernelStats, OutMessage, PortArg, PortCall, PortDescriptor,
     ReceiveRight, Received, Region, Right, RpcError, SendError, Task,
 };
-
-const LONG: Duration = Duration::from_secs(20);
-
-/// A kernel on a fresh socket, and a task attached to it.
-fn kernel(label: &str) -> (KernelHandle, Task) {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let path: PathBuf = std::env::temp_dir().join(format!(
-        "herd-runtime-{}-{}-{label}.sock",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    let kernel = KernelHandle::start(&path).expect("kernel starts");
-    let task = Task::attach(&path, label).expect("task attaches");
-    (kernel, task)
-}
-
-/// Polls `cond` until it holds, failing the test after `LONG`.
-fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
-    let deadline = Instant::now() + LONG;
-    while !cond() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        thread::sleep(Duration::from_millis(1));
-    }
-}
+use herd_testing::{kernel, wait_until, LONG};
 
 /// An echo reply: the request's data, regions and rights, with the reply id.
 fn echo(req: Received) -> Option<OutMessage> {
