@@ -2,6 +2,8 @@
 #![forbid(unsafe_code)]
 
 mod bench;
+mod boot;
+mod fs_cmds;
 mod kernel_cmd;
 mod paths;
 mod portinfo;
@@ -21,6 +23,10 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Boot a node: kernel, root file system (tmpfs) and a small skeleton, in one command.
+    Boot(boot::BootArgs),
+    /// Stop a node started by `herd boot`.
+    Halt(boot::HaltArgs),
     /// Run a node kernel (the broker that plays Mach) in the foreground.
     Kernel(kernel_cmd::KernelArgs),
     /// Run a benchmark and print its figures beside the baselines it measures.
@@ -43,6 +49,10 @@ enum Command {
     Random(translators::random::RandomArgs),
     /// Translator: a file that shows a different saying on each open.
     Fortune(translators::fortune::FortuneArgs),
+    /// Translator: an in-memory POSIX file system (--size: a size limit).
+    Tmpfs(translators::tmpfs::TmpfsArgs),
+    #[command(flatten)]
+    Fs(fs_cmds::FsCommand),
 }
 
 fn main() {
@@ -62,6 +72,8 @@ fn main() {
 
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
+        Command::Boot(a) => boot::boot(a),
+        Command::Halt(a) => boot::halt(a),
         Command::Kernel(a) => kernel_cmd::run(a),
         Command::Bench(a) => bench::run(a),
         Command::BenchPeer(a) => bench::peer::run(a),
@@ -72,5 +84,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Zero(a) => translators::zero::run(a),
         Command::Random(a) => translators::random::run(a),
         Command::Fortune(a) => translators::fortune::run(a),
+        Command::Tmpfs(a) => translators::tmpfs::run(a),
+        Command::Fs(c) => fs_cmds::run(c),
     }
 }

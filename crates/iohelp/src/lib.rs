@@ -146,6 +146,37 @@ impl User {
     }
 }
 
+/// Where an io call with `offset` works, given the open's file `pointer`: the offset
+/// itself, or for -1 the pointer (`true`: the call moves it). Other negative offsets are
+/// `EINVAL`.
+pub fn position(offset: i64, pointer: u64) -> Result<(u64, bool), Errno> {
+    match offset {
+        -1 => Ok((pointer, true)),
+        o => u64::try_from(o)
+            .map(|o| (o, false))
+            .map_err(|_| Errno::EINVAL),
+    }
+}
+
+/// `io_seek`: the new file pointer for `offset` from `whence` (`SEEK_SET`, `SEEK_CUR`
+/// from `pointer`, `SEEK_END` from `size`); `EINVAL` for a bad `whence` or a result
+/// below 0 or past `i64::MAX`.
+pub fn seek(pointer: u64, size: u64, offset: i64, whence: u32) -> Result<u64, Errno> {
+    use herd_interfaces::types::consts::seek::{SEEK_CUR, SEEK_END, SEEK_SET};
+    let base = match whence {
+        SEEK_SET => 0,
+        SEEK_CUR => pointer,
+        SEEK_END => size,
+        _ => return Err(Errno::EINVAL),
+    };
+    i64::try_from(base)
+        .ok()
+        .and_then(|b| b.checked_add(offset))
+        .filter(|n| *n >= 0)
+        .map(|n| n as u64)
+        .ok_or(Errno::EINVAL)
+}
+
 fn dedup(ids: &[u32]) -> Vec<u32> {
     let mut out: Vec<u32> = Vec::with_capacity(ids.len());
     for id in ids {
@@ -189,6 +220,20 @@ mod tests {
         assert!(owner.check_owner(&st).is_ok() && User::root().is_owner(&st));
         assert_eq!(group.check_owner(&st), Err(Errno::EPERM));
         assert_eq!(User::nobody().access(&node(1, 1, 0o004)), O_READ);
+    }
+
+    #[test]
+    fn positions_and_seeks() {
+        use herd_interfaces::types::consts::seek::{SEEK_CUR, SEEK_END, SEEK_SET};
+        assert_eq!(position(-1, 7), Ok((7, true)));
+        assert_eq!(position(3, 7), Ok((3, false)));
+        assert_eq!(position(-2, 7), Err(Errno::EINVAL));
+        assert_eq!(seek(5, 100, 2, SEEK_CUR), Ok(7));
+        assert_eq!(seek(5, 100, -1, SEEK_END), Ok(99));
+        assert_eq!(seek(5, 100, 4, SEEK_SET), Ok(4));
+        assert_eq!(seek(5, 100, -6, SEEK_CUR), Err(Errno::EINVAL));
+        assert_eq!(seek(0, u64::MAX, 0, SEEK_END), Err(Errno::EINVAL));
+        assert_eq!(seek(0, 0, 0, 9), Err(Errno::EINVAL));
     }
 
     #[test]

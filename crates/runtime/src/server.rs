@@ -224,6 +224,12 @@ where
                 pool.finish(None);
                 break;
             }
+            Err(KernError::InvalidTask) => {
+                // The kernel is gone (the node halted): the normal end of every server.
+                tracing::info!(port = %pool.on, "kernel connection closed; server ends");
+                pool.finish(Some(KernError::InvalidTask));
+                break;
+            }
             Err(e) => {
                 tracing::error!(port = %pool.on, error = %e, "server receive failed");
                 pool.finish(Some(e));
@@ -272,7 +278,7 @@ fn receive<H>(pool: &Pool<H>, mut reply: Option<OutMessage>) -> Result<Received,
         };
         let fds = outgoing.as_ref().map(|o| o.fds()).unwrap_or_default();
         let outcome = task.mach_msg(&request, &fds).map_err(|e| {
-            tracing::error!(error = %e, "server lost its kernel connection");
+            tracing::info!(error = %e, "server lost its kernel connection");
             e.as_kern()
         });
         drop(fds);

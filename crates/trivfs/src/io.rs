@@ -4,7 +4,6 @@ use std::sync::atomic::Ordering;
 
 use herd_interfaces::io::IoServer;
 use herd_interfaces::types::consts::open::{CHANGEABLE, O_APPEND, O_EXEC, O_READ, O_WRITE};
-use herd_interfaces::types::consts::seek::{SEEK_CUR, SEEK_END, SEEK_SET};
 use herd_interfaces::types::consts::IO_MAX;
 use herd_interfaces::types::Stat;
 use herd_interfaces::Request;
@@ -16,15 +15,9 @@ use crate::Node;
 /// The server's version, for `io_server_version`.
 const VERSION: (i32, i32, i32) = (0, 1, 0);
 
-/// Where an io call with `offset` works: the offset itself, or for -1 the file pointer
-/// (`true`: move it after). Other negative offsets are `EINVAL`.
+/// Where an io call with `offset` works (`herd_iohelp::position` on the open's pointer).
 fn position<O>(po: &Peropen<O>, offset: i64) -> Result<(u64, bool), Errno> {
-    match offset {
-        -1 => Ok((po.with_pointer(|p| *p), true)),
-        o => u64::try_from(o)
-            .map(|o| (o, false))
-            .map_err(|_| Errno::EINVAL),
-    }
+    herd_iohelp::position(offset, po.with_pointer(|p| *p))
 }
 
 impl<N: Node> IoServer for Inner<N> {
@@ -66,19 +59,8 @@ impl<N: Node> IoServer for Inner<N> {
         let po = &p.po;
         let size = self.node.size(&po.open);
         po.with_pointer(|pointer| {
-            let base = match whence {
-                SEEK_SET => 0,
-                SEEK_CUR => *pointer,
-                SEEK_END => size,
-                _ => return Err(Errno::EINVAL),
-            };
-            let new = i64::try_from(base)
-                .ok()
-                .and_then(|b| b.checked_add(offset))
-                .filter(|n| *n >= 0)
-                .ok_or(Errno::EINVAL)?;
-            *pointer = new as u64;
-            Ok(new)
+            *pointer = herd_iohelp::seek(*pointer, size, offset, whence)?;
+            Ok(*pointer as i64)
         })
     }
 

@@ -24,7 +24,8 @@
 //! the bootstrap protocol of `docs/namespace.md` ([`bootstrap`]).
 #![forbid(unsafe_code)]
 
-pub mod bootstrap;
+/// The bootstrap handshake (moved to `herd-fshelp`, re-exported for translators).
+pub use herd_fshelp::bootstrap;
 mod fs;
 mod fsys;
 mod io;

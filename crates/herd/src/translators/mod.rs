@@ -7,6 +7,7 @@
 pub mod fortune;
 pub mod null;
 pub mod random;
+pub mod tmpfs;
 pub mod zero;
 
 use anyhow::{Context, Result};
@@ -25,7 +26,7 @@ pub struct NodeArgs {
 }
 
 /// Parses octal permission bits such as `644`.
-fn parse_mode(text: &str) -> Result<u32, String> {
+pub(crate) fn parse_mode(text: &str) -> Result<u32, String> {
     u32::from_str_radix(text, 8)
         .ok()
         .filter(|m| *m <= 0o7777)
