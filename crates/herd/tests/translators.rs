@@ -2,8 +2,6 @@
 //! started by a kernel (in this process) with a bootstrap port, as settrans will start
 //! them; then used through the generated stubs, fed bad input, sent away and killed.
 
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use herd_interfaces::types::argz;
@@ -17,6 +15,7 @@ use herd_kernel::KernelHandle;
 use herd_runtime::{
     CallValue, Disposition, Errno, OutMessage, PortArg, PortCall, PortDescriptor, SendRight, Task,
 };
+use herd_testing::kernel;
 use herd_trivfs::bootstrap::accept_startup;
 
 const LONG: Duration = Duration::from_secs(20);
@@ -28,18 +27,6 @@ struct Translator {
     pid: u32,
     ids: (Vec<u32>, Vec<u32>),
     _kernel: KernelHandle,
-}
-
-fn kernel(label: &str) -> (KernelHandle, Task) {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let path: PathBuf = std::env::temp_dir().join(format!(
-        "herd-trans-{}-{}-{label}.sock",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    let kernel = KernelHandle::start(&path).expect("kernel starts");
-    let task = Task::attach(&path, label).expect("task attaches");
-    (kernel, task)
 }
 
 /// Our own uid and gid, which the translators' nodes belong to.

@@ -4,7 +4,6 @@
 //! The translator runs on threads of the test's own task (each thread has its own
 //! connection); translators as separate processes are tested in the herd binary.
 
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Mutex};
 use std::thread;
@@ -20,6 +19,7 @@ use herd_interfaces::types::Timespec;
 use herd_interfaces::{fs, fsys, io};
 use herd_kernel::KernelHandle;
 use herd_runtime::{Errno, OutMessage, PortArg, SendRight, ServeOptions, Task};
+use herd_testing::kernel;
 use herd_trivfs::bootstrap::{accept_startup, AcceptError};
 use herd_trivfs::{Attrs, Node, Trivfs, User};
 
@@ -88,18 +88,6 @@ struct Running {
     task: Task,
     control: SendRight,
     served: Mutex<mpsc::Receiver<()>>,
-}
-
-fn kernel(label: &str) -> (KernelHandle, Task) {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let path: PathBuf = std::env::temp_dir().join(format!(
-        "herd-trivfs-{}-{}-{label}.sock",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    let kernel = KernelHandle::start(&path).expect("kernel starts");
-    let task = Task::attach(&path, label).expect("task attaches");
-    (kernel, task)
 }
 
 /// Starts a Memo translator through the bootstrap handshake.
