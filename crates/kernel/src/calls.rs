@@ -339,12 +339,7 @@ impl Kernel {
         };
         self.leave_set(p);
         // Threads receiving directly from the port learn it moved into a set.
-        let waiters = self
-            .ports
-            .get_mut(p)
-            .and_then(|port| port.extra.as_mut())
-            .map(|e| std::mem::take(&mut e.waiters))
-            .unwrap_or_default();
+        let waiters = self.take_waiters(p);
         if let Some(s) = s {
             for conn in waiters {
                 self.end_receive_wait(conn, Err(KernError::RcvPortChanged));

@@ -230,15 +230,18 @@ impl Kernel {
     /// told the port is gone.
     pub(crate) fn detach_receiver(&mut self, p: PortIdx) {
         self.leave_set(p);
-        let waiters = self
-            .ports
+        for conn in self.take_waiters(p) {
+            self.end_receive_wait(conn, Err(KernError::RcvPortDied));
+        }
+    }
+
+    /// Takes the connections waiting to receive directly from `p`.
+    pub(crate) fn take_waiters(&mut self, p: PortIdx) -> std::collections::VecDeque<ConnId> {
+        self.ports
             .get_mut(p)
             .and_then(|port| port.extra.as_mut())
             .map(|e| std::mem::take(&mut e.waiters))
-            .unwrap_or_default();
-        for conn in waiters {
-            self.end_receive_wait(conn, Err(KernError::RcvPortDied));
-        }
+            .unwrap_or_default()
     }
 
     /// Kills a port: receivers and blocked senders are told, queued messages destroyed,
