@@ -54,6 +54,22 @@ pub fn command_from_argz(record: &[u8]) -> Result<Option<Vec<String>>, Errno> {
     Ok(if words.is_empty() { None } else { Some(words) })
 }
 
+/// The longest path a server's `dir_lookup` takes (and the longest a symlink may make it).
+pub const PATH_MAX: usize = 4096;
+
+/// How many symlinks one lookup inside a server follows before `ELOOP`.
+pub const MAX_SYMLINKS: u32 = 32;
+
+/// `rest` after `first` with a `/` between (either may be empty): how a server splices a
+/// symlink's target or a translator's answer before the rest of a path.
+pub fn join_path(first: &str, rest: &str) -> String {
+    match (first.is_empty(), rest.is_empty()) {
+        (true, _) => rest.to_string(),
+        (false, true) => first.to_string(),
+        (false, false) => format!("{first}/{rest}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

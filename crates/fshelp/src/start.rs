@@ -16,7 +16,9 @@ use crate::bootstrap::{accept_startup, AcceptError};
 pub const DEFAULT_START_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The servers `/hurd/NAME` may name: herd's translator subcommands.
-pub const HERD_SERVERS: &[&str] = &["null", "zero", "random", "fortune", "tmpfs"];
+pub const HERD_SERVERS: &[&str] = &[
+    "null", "zero", "random", "fortune", "tmpfs", "symlink", "firmlink", "hostfs",
+];
 
 /// The prefix of a Hurd server path.
 const HURD_PREFIX: &str = "/hurd/";

@@ -51,6 +51,12 @@ enum Command {
     Fortune(translators::fortune::FortuneArgs),
     /// Translator: an in-memory POSIX file system (--size: a size limit).
     Tmpfs(translators::tmpfs::TmpfsArgs),
+    /// Translator: a symbolic link to TARGET (lookups are sent on to it).
+    Symlink(translators::symlink::SymlinkArgs),
+    /// Translator: a link to TARGET looked up in the translator's own namespace.
+    Firmlink(translators::firmlink::FirmlinkArgs),
+    /// Translator: a host directory served into the namespace (--read-only: no changes).
+    Hostfs(translators::hostfs::HostfsArgs),
     #[command(flatten)]
     Fs(fs_cmds::FsCommand),
 }
@@ -85,6 +91,9 @@ fn run(cli: Cli) -> Result<()> {
         Command::Random(a) => translators::random::run(a),
         Command::Fortune(a) => translators::fortune::run(a),
         Command::Tmpfs(a) => translators::tmpfs::run(a),
+        Command::Symlink(a) => translators::symlink::run(a),
+        Command::Firmlink(a) => translators::firmlink::run(a),
+        Command::Hostfs(a) => translators::hostfs::run(a),
         Command::Fs(c) => fs_cmds::run(c),
     }
 }

@@ -355,6 +355,20 @@ impl FsServer for Inner {
         self.watch(p.po.ino, true, notify)
     }
 
+    fn file_reparent(&self, req: &Request, parent: Right) -> Result<PortArg, Errno> {
+        let p = self.protid(req.dest)?;
+        // A new open of the node whose `..` leads to `parent` (none: as before).
+        let dotdot = match parent.into_send() {
+            Some(port) => Some(std::sync::Arc::new(crate::server::Parent {
+                at: p.po.ino,
+                port,
+            })),
+            None => p.po.dotdot.clone(),
+        };
+        self.new_open(p.po.ino, p.user.clone(), p.po.modes(), dotdot)
+            .map(PortArg::MoveSend)
+    }
+
     fn file_get_fs_options(&self, req: &Request) -> Result<Vec<u8>, Errno> {
         self.protid(req.dest)?;
         Ok(argz::join(&self.options()))

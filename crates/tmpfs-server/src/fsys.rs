@@ -80,7 +80,12 @@ impl FsysServer for Inner {
     ) -> Result<(u32, String, PortArg), Errno> {
         self.check_control(req.dest)?;
         let user = User::new(&gen_uids, &gen_gids)?;
-        let dotdot = dotdot.into_send().map(std::sync::Arc::new);
+        let dotdot = dotdot.into_send().map(|port| {
+            std::sync::Arc::new(crate::server::Parent {
+                at: Ino::ROOT,
+                port,
+            })
+        });
         self.open_node(&user, Ino::ROOT, flags, false, dotdot)
     }
 

@@ -16,6 +16,8 @@
 //!   passive record `/hurd/symlink TARGET`, then `dir_link`; a record like that on any
 //!   regular file makes it a symlink too, and `file_get_translator` of a symlink answers
 //!   that record.
+//! - `file_reparent` gives an open whose `..` (from that node) leads to the port given,
+//!   as `..` from a translator's root does (what `firmlink` asks of its target).
 //! - Changes are reported to the ports given to `dir_notice_changes` and
 //!   `file_notice_changes` (`fs_notify` messages, sent without waiting).
 //! - The control port answers `fsys_getroot`, `fsys_goaway` (refused while ports are

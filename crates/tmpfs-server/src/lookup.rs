@@ -14,28 +14,17 @@ use herd_interfaces::types::consts::open::{
 use herd_interfaces::types::consts::retry::{FS_RETRY_MAGICAL, FS_RETRY_NORMAL, FS_RETRY_REAUTH};
 use herd_interfaces::types::consts::NAME_MAX;
 use herd_iohelp::User;
-use herd_runtime::{Errno, PortArg, SendRight};
+use herd_runtime::{Errno, PortArg};
 use herd_tmpfs::{Ino, Kind};
 
-use crate::server::{access_of, errno, identity, symlink_record, Inner, Protid};
+use crate::server::{access_of, errno, identity, symlink_record, Inner, Parent, Protid};
 
-/// The longest path `dir_lookup` takes (and the longest a symlink may make it).
-pub const PATH_MAX: usize = 4096;
-
-/// How many symlinks one lookup follows before `Errno::ELOOP`.
-pub const MAX_SYMLINKS: u32 = 32;
+pub use herd_fshelp::{MAX_SYMLINKS, PATH_MAX};
 
 /// A lookup's answer: `do_retry`, `retry_name`, `result`.
 pub(crate) type Answer = (u32, String, PortArg);
 
-/// `rest` after `first` (either may be empty).
-fn join(first: &str, rest: &str) -> String {
-    match (first.is_empty(), rest.is_empty()) {
-        (true, _) => rest.to_string(),
-        (false, true) => first.to_string(),
-        (false, false) => format!("{first}/{rest}"),
-    }
-}
+use herd_fshelp::join_path as join;
 
 impl Inner {
     /// `dir_lookup(path, flags, mode)` at the protid `p`.
@@ -73,10 +62,11 @@ impl Inner {
                 return Err(Errno::ENAMETOOLONG);
             }
             let last = rest.is_empty();
-            if comp == ".." && dir == Ino::ROOT {
-                if let Some(dotdot) = &p.po.dotdot {
-                    // Out of this translator: the client reauthenticates to the parent.
-                    let port = dotdot.try_clone().map_err(Errno::from)?;
+            if comp == ".." {
+                if let Some(dotdot) = p.po.dotdot.as_ref().filter(|d| d.at == dir) {
+                    // Out of this translator (or of a reparented node): the client
+                    // reauthenticates to the parent.
+                    let port = dotdot.port.try_clone().map_err(Errno::from)?;
                     return Ok((FS_RETRY_REAUTH, rest.to_string(), PortArg::MoveSend(port)));
                 }
             }
@@ -197,7 +187,7 @@ impl Inner {
         ino: Ino,
         flags: u32,
         created: bool,
-        dotdot: Option<Arc<SendRight>>,
+        dotdot: Option<Arc<Parent>>,
     ) -> Result<Answer, Errno> {
         {
             let who = identity(user);

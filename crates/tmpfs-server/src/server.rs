@@ -27,6 +27,13 @@ pub(crate) const HIDDEN_PREFIX: &str = ".herd-mkfile.";
 /// The object behind the control port.
 pub(crate) struct Control;
 
+/// Where `..` leads out of this server: from the node `at` (the root, or the node a
+/// `file_reparent` port was made for) to `port`.
+pub(crate) struct Parent {
+    pub(crate) at: Ino,
+    pub(crate) port: SendRight,
+}
+
 /// One open of a node: the node, the open modes, the file pointer, where `..` from the
 /// root leads (the translator's parent directory, from `fsys_getroot`), shared by every
 /// port of the open. Its node is held in the core while it lives.
@@ -34,7 +41,7 @@ pub(crate) struct Peropen {
     pub(crate) ino: Ino,
     pub(crate) modes: AtomicU32,
     pub(crate) pointer: Mutex<u64>,
-    pub(crate) dotdot: Option<Arc<SendRight>>,
+    pub(crate) dotdot: Option<Arc<Parent>>,
     /// The `flock` owner: one per open.
     pub(crate) id: u64,
     /// A node made by `dir_mkfile`: its hidden name until `dir_link` names it.
@@ -242,7 +249,7 @@ impl Inner {
         ino: Ino,
         user: User,
         flags: u32,
-        dotdot: Option<Arc<SendRight>>,
+        dotdot: Option<Arc<Parent>>,
     ) -> Result<SendRight, Errno> {
         self.new_open_hidden(ino, user, flags, dotdot, None)
     }
@@ -254,7 +261,7 @@ impl Inner {
         ino: Ino,
         user: User,
         flags: u32,
-        dotdot: Option<Arc<SendRight>>,
+        dotdot: Option<Arc<Parent>>,
         hidden: Option<(Ino, Vec<u8>)>,
     ) -> Result<SendRight, Errno> {
         self.fs().hold(ino).map_err(errno)?;

@@ -156,6 +156,14 @@ impl<N: Node> FsServer for Inner<N> {
         Ok((FS_RETRY_NORMAL, String::new(), PortArg::MoveSend(port)))
     }
 
+    fn file_get_translator(&self, req: &Request) -> Result<Vec<u8>, Errno> {
+        self.protid(req.dest)?;
+        self.node
+            .passive()
+            .map(|words| argz::join(&words))
+            .ok_or(Errno::EINVAL)
+    }
+
     fn file_get_fs_options(&self, req: &Request) -> Result<Vec<u8>, Errno> {
         self.protid(req.dest)?;
         Ok(argz::join(&self.options()))

@@ -26,9 +26,14 @@ impl<N: Node> FsysServer for Inner<N> {
         flags: u32,
     ) -> Result<(u32, String, PortArg), Errno> {
         self.check_control(req.dest)?;
-        // One node has no `..` to go to.
-        drop(dotdot);
         let user = User::new(&gen_uids, &gen_gids)?;
+        if let Some(r) = self
+            .node
+            .getroot(&self.task, dotdot.into_send(), &user, flags)?
+        {
+            let port = r.port.map_or(PortArg::Null, PortArg::MoveSend);
+            return Ok((r.do_retry, r.name, port));
+        }
         let port = self.open(user, flags)?;
         Ok((FS_RETRY_NORMAL, String::new(), PortArg::MoveSend(port)))
     }

@@ -18,6 +18,10 @@
 //!   unless forced), `fsys_set_options`, `fsys_get_options`, `fsys_syncfs`,
 //!   `fsys_get_source`.
 //!
+//! A node may also answer `fsys_getroot` with a retry instead of an open of itself
+//! ([`Node::getroot`], as the `symlink` and `firmlink` translators do) and name its own
+//! passive record for `file_get_translator` ([`Node::passive`]).
+//!
 //! The node's owner, group and permission bits are those of the node it sits on (its
 //! `realnode`, from the bootstrap handshake: `chmod` and `chown` go there, after the
 //! owner check), or, with no such node, the [`Attrs`] it was started with. Startup follows
@@ -36,7 +40,19 @@ pub use server::{Attrs, Trivfs, TrivfsError};
 
 use herd_interfaces::types::consts::{fstype::FSTYPE_DEV, mode::S_IFCHR};
 use herd_interfaces::types::Stat;
-use herd_runtime::Errno;
+use herd_runtime::{Errno, SendRight, Task};
+
+/// A node's own answer to `fsys_getroot` instead of an open of itself (libtrivfs's
+/// `trivfs_getroot_hook`): a retry the looker-up follows, as a symlink answers.
+#[derive(Debug)]
+pub struct Redirect {
+    /// `FS_RETRY_*`.
+    pub do_retry: u32,
+    /// The name to look up at `port` (or, for `FS_RETRY_MAGICAL`, the magic string).
+    pub name: String,
+    /// Where to go on (`None`: no port, as for `FS_RETRY_MAGICAL`).
+    pub port: Option<SendRight>,
+}
 
 /// What a one-node translator supplies (libtrivfs's `trivfs_*` hooks). Every method but
 /// [`Node::open`] has a default: a node that cannot be read or written refuses with
@@ -116,6 +132,27 @@ pub trait Node: Send + Sync + 'static {
         } else {
             Err(Errno::EINVAL)
         }
+    }
+
+    /// `fsys_getroot` for `user` with `flags`, before trivfs opens the node: `Ok(None)`
+    /// opens it as usual (the default); `Some` answers that retry instead. `dotdot` is the
+    /// directory the node sits in (where a relative name goes on from), if the parent gave
+    /// one.
+    fn getroot(
+        &self,
+        task: &Task,
+        dotdot: Option<SendRight>,
+        user: &User,
+        flags: u32,
+    ) -> Result<Option<Redirect>, Errno> {
+        let _ = (task, dotdot, user, flags);
+        Ok(None)
+    }
+
+    /// The passive translator record `file_get_translator` answers (`None`: `EINVAL`, no
+    /// record), as a symlink answers `/hurd/symlink TARGET`.
+    fn passive(&self) -> Option<Vec<String>> {
+        None
     }
 
     /// The server is about to go away (`fsys_goaway` with `flags`); an error keeps it.
