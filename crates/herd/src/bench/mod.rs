@@ -1,6 +1,7 @@
 //! `herd bench NAME`: benchmarks that measure their baselines in the same run and print
 //! both and the ratio, as a table for people or as one JSON object with `--json`.
 
+mod fs;
 mod ipc;
 pub mod peer;
 mod report;
@@ -17,6 +18,9 @@ pub enum BenchName {
     /// Kernel IPC: null RPC latency and rate, one-way messages, out-of-line transfer, and
     /// the kernel's memory per port.
     Ipc,
+    /// The namespace: path lookup across three translators, create+stat+unlink of many
+    /// files, 1 MiB write and read, each against the host's /dev/shm.
+    Fs,
 }
 
 /// Arguments of `herd bench`.
@@ -46,6 +50,7 @@ pub struct BenchArgs {
 pub fn run(args: BenchArgs) -> Result<()> {
     let report = match args.name {
         BenchName::Ipc => ipc::run(&args)?,
+        BenchName::Fs => fs::run(&args)?,
     };
     if args.json {
         println!("{}", report.to_json());
