@@ -1,6 +1,7 @@
 //! `herd boot` and `herd halt`: start a node in one command and stop it cleanly.
 //!
-//! Boot runs the kernel, starts `herd tmpfs` as the root file system through fshelp (as
+//! Boot runs the kernel and the auth server (its superuser identity published as the
+//! special port `auth`), starts `herd tmpfs` as the root file system through fshelp (as
 //! `settrans -a` would), publishes its root directory as the kernel's special port `root`
 //! (where every command and the FUSE bridge find it), and lays down a small skeleton:
 //! `/dev` with `null`, `zero` and `random` as passive translators (started on first use),
@@ -15,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
+use herd_auth::{AuthServer, Ids};
 use herd_fshelp::{Launcher, Running};
 use herd_hurd::Namespace;
 use herd_interfaces::fsys;
@@ -83,6 +85,7 @@ pub fn boot(args: BootArgs) -> Result<()> {
         .with_context(|| format!("starting the kernel at {}", socket.display()))?;
     let node = Node::start(&socket, args.size)?;
     println!("herd: node up: kernel at {}", socket.display());
+    println!("herd: auth server up, published as `auth`");
     println!(
         "herd: root file system: tmpfs ({} bytes), published as `root`",
         args.size
@@ -102,6 +105,7 @@ pub fn boot(args: BootArgs) -> Result<()> {
 /// The running node's servers, as boot holds them.
 struct Node {
     task: Task,
+    auth: AuthServer,
     root_fs: Running,
     halt_port: herd_runtime::ReceiveRight,
 }
@@ -109,6 +113,16 @@ struct Node {
 impl Node {
     fn start(socket: &Path, size: u64) -> Result<Node> {
         let task = Task::attach(socket, "boot").context("attaching to the new kernel")?;
+        let auth = AuthServer::new(&task).map_err(|e| anyhow::anyhow!("auth server: {e}"))?;
+        let serving = auth.clone();
+        std::thread::Builder::new()
+            .name("auth".into())
+            .spawn(move || serving.serve(herd_runtime::ServeOptions::default()))?;
+        let superuser = auth
+            .handle(Ids::root())
+            .map_err(|e| anyhow::anyhow!("auth server: {e}"))?;
+        task.set_special_port("auth", &superuser)
+            .context("publishing the auth server")?;
         let launcher = Launcher::current_exe().context("finding the herd binary")?;
         let root_fs = launcher
             .start(
@@ -139,6 +153,7 @@ impl Node {
             .context("publishing the boot port")?;
         Ok(Node {
             task,
+            auth,
             root_fs,
             halt_port,
         })
@@ -184,6 +199,8 @@ impl Node {
         if let Err(e) = gone {
             eprintln!("herd: the root file system did not go away: {e}");
         }
+        let _ = self.task.clear_special_port("auth");
+        self.auth.shutdown();
     }
 }
 

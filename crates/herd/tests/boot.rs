@@ -57,6 +57,8 @@ fn boot_gives_a_working_node_and_halt_stops_it() {
     ]);
     assert!(up.status.success(), "{}", text(&up));
     assert!(text(&up).contains("node up"), "{}", text(&up));
+    let log = std::fs::read_to_string(rt.0.join("boot.log")).unwrap();
+    assert!(log.contains("auth server up"), "{log}");
     let socket = rt.socket();
     let ls = herd(&["ls", "--socket", &socket, "/"]);
     assert!(ls.status.success(), "{}", text(&ls));

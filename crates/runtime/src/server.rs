@@ -82,7 +82,8 @@ struct PoolState {
 /// dies (`Ok`) or `opts.stop` is set (`Ok`), or a receive fails otherwise (`Err`). The
 /// calling thread is the pool's first thread.
 ///
-/// The pool keeps each request's reply right: the handler sees `reply` as `Null`. A reply
+/// The pool keeps each request's reply right: the handler sees `reply` as `Null` (it may
+/// take the right with [`take_reply_right`] to answer later). A reply
 /// whose `dest` is `Null` goes to that right (`MoveSendOnce`, or `MoveSend` for a send
 /// right), in the same frame as the thread's next receive; a reply with its own `dest`
 /// goes there. Replies never wait for queue room: one that cannot be delivered at once
@@ -309,12 +310,27 @@ fn receive<H>(pool: &Pool<H>, mut reply: Option<OutMessage>) -> Result<Received,
     }
 }
 
+thread_local! {
+    /// The reply right of the request this pool thread is handling, until the handler
+    /// takes it ([`take_reply_right`]) or the pool uses it for the handler's answer.
+    static CURRENT_REPLY: std::cell::RefCell<Right> = const { std::cell::RefCell::new(Right::Null) };
+}
+
+/// Takes the reply right of the request the calling handler is serving, so it can answer
+/// later from anywhere (what the Hurd's `MIG_NO_REPLY` is for: the auth server's
+/// handshake, a lock that waits). The pool then sends nothing for this request unless the
+/// handler's answer names its own `dest`. Outside a handler, or called twice, it gives
+/// `Right::Null`.
+pub fn take_reply_right() -> Right {
+    CURRENT_REPLY.with(|slot| std::mem::take(&mut *slot.borrow_mut()))
+}
+
 /// Runs the handler on one request and addresses its reply.
 fn handle<H>(pool: &Pool<H>, mut request: Received) -> Option<OutMessage>
 where
     H: Fn(Received) -> Option<OutMessage>,
 {
-    let reply_right = request.take_reply();
+    CURRENT_REPLY.with(|slot| *slot.borrow_mut() = request.take_reply());
     let id = request.id;
     let reply = match catch_unwind(AssertUnwindSafe(|| (pool.handler)(request))) {
         Ok(reply) => reply,
@@ -323,6 +339,7 @@ where
             None
         }
     };
+    let reply_right = CURRENT_REPLY.with(|slot| std::mem::take(&mut *slot.borrow_mut()));
     let mut reply = reply?;
     if matches!(reply.dest, PortArg::Null) {
         reply.dest = match reply_right {
