@@ -184,7 +184,10 @@ fn malformed_bodies_are_shown_as_far_as_they_decode() {
 #[test]
 fn the_reflection_table_lists_every_interface_and_id() {
     let names: Vec<&str> = INTERFACES.iter().map(|i| i.name).collect();
-    assert_eq!(names, ["auth", "fs", "fs_notify", "fsys", "io", "notify", "test"]);
+    assert_eq!(
+        names,
+        ["auth", "fs", "fs_notify", "fsys", "io", "notify", "test"]
+    );
     let (iface, r, reply) = routine_by_id(1101).unwrap();
     assert_eq!((iface.name, r.name, reply), ("test", "echo", true));
     let (_, r, reply) = routine_by_id(70).unwrap();
