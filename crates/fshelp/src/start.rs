@@ -17,7 +17,8 @@ pub const DEFAULT_START_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The servers `/hurd/NAME` may name: herd's translator subcommands.
 pub const HERD_SERVERS: &[&str] = &[
-    "null", "zero", "random", "fortune", "tmpfs", "symlink", "firmlink", "hostfs",
+    "null", "zero", "random", "fortune", "tmpfs", "symlink", "firmlink", "hostfs", "hostmux",
+    "usermux",
 ];
 
 /// The prefix of a Hurd server path.

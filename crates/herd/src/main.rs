@@ -57,6 +57,10 @@ enum Command {
     Firmlink(translators::firmlink::FirmlinkArgs),
     /// Translator: a host directory served into the namespace (--read-only: no changes).
     Hostfs(translators::hostfs::HostfsArgs),
+    /// Translator: a directory of host names, a translator from TEMPLATE started for each.
+    Hostmux(translators::hostmux::HostmuxArgs),
+    /// Translator: a directory of user names, a translator from TEMPLATE started for each.
+    Usermux(translators::usermux::UsermuxArgs),
     #[command(flatten)]
     Fs(fs_cmds::FsCommand),
 }
@@ -94,6 +98,8 @@ fn run(cli: Cli) -> Result<()> {
         Command::Symlink(a) => translators::symlink::run(a),
         Command::Firmlink(a) => translators::firmlink::run(a),
         Command::Hostfs(a) => translators::hostfs::run(a),
+        Command::Hostmux(a) => translators::hostmux::run(a),
+        Command::Usermux(a) => translators::usermux::run(a),
         Command::Fs(c) => fs_cmds::run(c),
     }
 }

@@ -1,17 +1,21 @@
 //! Translators: one-node ones served by trivfs, `null`, `zero` and `random` (character
 //! devices), `fortune` (a file whose contents are new on each open), `symlink` and
-//! `firmlink` (links); and the file systems `tmpfs` and `hostfs`. Each runs as a kernel task
-//! started by whoever attaches it (settrans, fshelp, a test): it joins the kernel from its
-//! environment, sends its control port to its bootstrap port (its first initial port)
-//! with `fsys_startup`, and serves until `fsys_goaway` (docs/namespace.md).
+//! `firmlink` (links); the file systems `tmpfs` and `hostfs`; and the directories
+//! `hostmux` and `usermux` (a translator per host or user name, [`mux`]). Each runs as a
+//! kernel task started by whoever attaches it (settrans, fshelp, a test): it joins the
+//! kernel from its environment, sends its control port to its bootstrap port (its first
+//! initial port) with `fsys_startup`, and serves until `fsys_goaway` (docs/namespace.md).
 
 pub mod firmlink;
 pub mod fortune;
 pub mod hostfs;
+pub mod hostmux;
+pub mod mux;
 pub mod null;
 pub mod random;
 pub mod symlink;
 pub mod tmpfs;
+pub mod usermux;
 pub mod zero;
 
 use anyhow::{Context, Result};
