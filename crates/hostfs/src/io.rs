@@ -1,11 +1,9 @@
 //! The io interface on node ports: data through the open's host descriptor, the file
 //! pointer, open modes, status.
 
-use std::sync::atomic::Ordering;
-
 use herd_interfaces::io::IoServer;
 use herd_interfaces::types::consts::mode::{S_IFDIR, S_IFMT};
-use herd_interfaces::types::consts::open::{CHANGEABLE, O_APPEND, O_EXEC, O_READ, O_WRITE};
+use herd_interfaces::types::consts::open::{O_APPEND, O_READ, O_WRITE};
 use herd_interfaces::types::consts::IO_MAX;
 use herd_interfaces::types::Stat;
 use herd_interfaces::Request;
@@ -91,31 +89,23 @@ impl IoServer for Inner {
     }
 
     fn io_set_all_openmodes(&self, req: &Request, newbits: u32) -> Result<(), Errno> {
-        let p = self.protid(req.dest)?;
-        let _ =
-            p.po.modes
-                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |m| {
-                    Some((m & !CHANGEABLE) | (newbits & CHANGEABLE))
-                });
+        herd_iohelp::openmodes::set_all(&self.protid(req.dest)?.po.modes, newbits);
         Ok(())
     }
 
     fn io_get_openmodes(&self, req: &Request) -> Result<u32, Errno> {
-        let p = self.protid(req.dest)?;
-        Ok(p.po.modes() & (CHANGEABLE | O_READ | O_WRITE | O_EXEC))
+        Ok(herd_iohelp::openmodes::get(
+            &self.protid(req.dest)?.po.modes,
+        ))
     }
 
     fn io_set_some_openmodes(&self, req: &Request, bits_to_set: u32) -> Result<(), Errno> {
-        let p = self.protid(req.dest)?;
-        p.po.modes
-            .fetch_or(bits_to_set & CHANGEABLE, Ordering::AcqRel);
+        herd_iohelp::openmodes::set_some(&self.protid(req.dest)?.po.modes, bits_to_set);
         Ok(())
     }
 
     fn io_clear_some_openmodes(&self, req: &Request, bits_to_clear: u32) -> Result<(), Errno> {
-        let p = self.protid(req.dest)?;
-        p.po.modes
-            .fetch_and(!(bits_to_clear & CHANGEABLE), Ordering::AcqRel);
+        herd_iohelp::openmodes::clear_some(&self.protid(req.dest)?.po.modes, bits_to_clear);
         Ok(())
     }
 

@@ -10,6 +10,8 @@
 //! came on. Uid 0 among the ids is the superuser.
 #![forbid(unsafe_code)]
 
+pub mod openmodes;
+
 use herd_interfaces::types::consts::open::{O_EXEC, O_READ, O_WRITE};
 use herd_interfaces::types::Stat;
 use herd_runtime::Errno;
