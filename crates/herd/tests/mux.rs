@@ -8,40 +8,11 @@ mod lookup_boot;
 
 use herd_hurd::Namespace;
 use herd_interfaces::types::consts::mode::{S_IFDIR, S_IFLNK, S_IFMT};
-use herd_interfaces::types::consts::open::{O_CREAT, O_NOLINK, O_NOTRANS, O_READ, O_WRITE};
+use herd_interfaces::types::consts::open::{O_NOLINK, O_NOTRANS, O_READ};
 use herd_interfaces::types::consts::trans::FS_TRANS_SET;
 use herd_interfaces::{fs, io};
 use herd_runtime::{Errno, PortArg};
-use lookup_boot::{launcher, Node};
-
-fn namespace(node: &Node) -> Namespace {
-    let root = node.root.as_ref().expect("a root").try_clone().unwrap();
-    Namespace::new(node.task.clone(), root).unwrap()
-}
-
-fn write(ns: &Namespace, path: &str, data: &[u8]) {
-    let f = ns
-        .lookup(path.as_bytes(), O_WRITE | O_CREAT, 0o644)
-        .unwrap_or_else(|e| panic!("{path}: {e}"));
-    ns.write_all(&f, data).unwrap();
-}
-
-fn read(ns: &Namespace, path: &str) -> Result<Vec<u8>, Errno> {
-    let f = ns.lookup(path.as_bytes(), O_READ, 0)?;
-    ns.read_all(&f)
-}
-
-fn names(ns: &Namespace, path: &str) -> Vec<String> {
-    let mut names: Vec<String> = ns
-        .list(path.as_bytes())
-        .unwrap()
-        .into_iter()
-        .map(|e| e.name)
-        .filter(|n| n != "." && n != "..")
-        .collect();
-    names.sort();
-    names
-}
+use lookup_boot::{launcher, names, namespace, read, write, Node};
 
 /// Makes the directory `path` and starts `argv` on it as its active translator.
 fn settrans_active(ns: &Namespace, path: &str, argv: &[&str]) {

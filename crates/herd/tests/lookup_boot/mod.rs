@@ -7,10 +7,11 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use herd_fshelp::{Launcher, Running};
+use herd_hurd::Namespace;
 use herd_interfaces::fsys;
-use herd_interfaces::types::consts::open::O_READ;
+use herd_interfaces::types::consts::open::{O_CREAT, O_READ, O_WRITE};
 use herd_kernel::KernelHandle;
-use herd_runtime::{PortArg, SendRight, Task};
+use herd_runtime::{Errno, PortArg, SendRight, Task};
 
 /// A kernel, and what it publishes.
 pub struct Node {
@@ -91,4 +92,37 @@ impl Node {
     pub fn host(&self, name: &str) -> PathBuf {
         self.dir.0.join(name)
     }
+}
+
+/// A namespace on the node's published root.
+pub fn namespace(node: &Node) -> Namespace {
+    let root = node.root.as_ref().expect("a root").try_clone().unwrap();
+    Namespace::new(node.task.clone(), root).unwrap()
+}
+
+/// Writes `data` to `path`, creating it.
+pub fn write(ns: &Namespace, path: &str, data: &[u8]) {
+    let f = ns
+        .lookup(path.as_bytes(), O_WRITE | O_CREAT, 0o644)
+        .unwrap_or_else(|e| panic!("{path}: {e}"));
+    ns.write_all(&f, data).unwrap();
+}
+
+/// Reads `path` whole.
+pub fn read(ns: &Namespace, path: &str) -> Result<Vec<u8>, Errno> {
+    let f = ns.lookup(path.as_bytes(), O_READ, 0)?;
+    ns.read_all(&f)
+}
+
+/// The names in the directory `path`, without `.` and `..`, sorted.
+pub fn names(ns: &Namespace, path: &str) -> Vec<String> {
+    let mut names: Vec<String> = ns
+        .list(path.as_bytes())
+        .unwrap()
+        .into_iter()
+        .map(|e| e.name)
+        .filter(|n| n != "." && n != "..")
+        .collect();
+    names.sort();
+    names
 }
